@@ -1,0 +1,150 @@
+// CTensorKernels: the C side of TensorKit.
+//
+// - cpu features (cpuid + xgetbv),
+// - the OpenBLAS loader (dlopen after choosing OPENBLAS_CORETYPE),
+// - hot element-wise kernels, each compiled three times (scalar, AVX2, AVX-512) from one source
+//   (kernels_impl.h) and selected at run time through a `tk_kernel_path`.
+//
+// All sizes are element counts. Pointers may alias only where a comment says so
+// ("in place allowed": y may equal x).
+#ifndef CTENSORKERNELS_H
+#define CTENSORKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// CPU features
+
+enum {
+    TK_CPU_AVX2 = 1 << 0,
+    TK_CPU_FMA = 1 << 1,
+    TK_CPU_F16C = 1 << 2,
+    TK_CPU_AVX512F = 1 << 3,
+    TK_CPU_AVX512BW = 1 << 4,
+    TK_CPU_AVX512DQ = 1 << 5,
+    TK_CPU_AVX512VL = 1 << 6,
+    TK_CPU_AVX512BF16 = 1 << 7,
+    TK_CPU_AVX512VNNI = 1 << 8,
+    TK_CPU_AVX512FP16 = 1 << 9,
+    TK_CPU_AMX = 1 << 10,
+    /// The OS saves YMM state (XCR0 bits 1-2).
+    TK_CPU_OS_AVX = 1 << 11,
+    /// The OS saves ZMM/opmask state (XCR0 bits 5-7).
+    TK_CPU_OS_AVX512 = 1 << 12,
+};
+
+/// Bit set of TK_CPU_* flags of the running CPU (OS support already folded into the AVX bits:
+/// TK_CPU_AVX2 is only reported when the OS saves YMM state, TK_CPU_AVX512* only with ZMM state).
+uint32_t tk_cpu_features(void);
+/// CPU vendor string ("GenuineIntel", "AuthenticAMD", ...), written into `out` (>= 13 bytes).
+void tk_cpu_vendor(char *out);
+
+// ---------------------------------------------------------------------------------------------
+// Kernel paths
+
+typedef enum {
+    TK_PATH_SCALAR = 0,
+    TK_PATH_AVX2 = 1,
+    TK_PATH_AVX512 = 2,
+} tk_kernel_path;
+
+/// Whether `path` can run on this CPU.
+int tk_path_supported(tk_kernel_path path);
+
+// ---------------------------------------------------------------------------------------------
+// OpenBLAS, loaded at run time
+
+/// Loads OpenBLAS (once per process; later calls return the first result).
+/// `coretype`: the OPENBLAS_CORETYPE to set before loading when the environment has none
+/// (NULL or "" = leave the library's own detection). Returns 0 on success; on failure writes a
+/// one-line reason into `err`.
+/// `*already_loaded` is set to 1 when some other code had loaded the library before us, in which
+/// case the core type could not be chosen.
+int tk_blas_load(const char *coretype, int *already_loaded, char *err, size_t errlen);
+/// Core name reported by the loaded library (`openblas_get_corename()`), or "" when not loaded.
+const char *tk_blas_corename(void);
+/// Build configuration string (`openblas_get_config()`), or "" when not loaded.
+const char *tk_blas_config(void);
+/// The loaded library's path (from dladdr), or "".
+const char *tk_blas_path(void);
+void tk_blas_set_num_threads(int n);
+int tk_blas_get_num_threads(void);
+/// Whether the library exports `cblas_sbgemm` (Debian's 0.3.21 declares it but does not export it).
+int tk_blas_has_sbgemm(void);
+
+/// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C.
+/// op(A) is M x K, op(B) is K x N, C is M x N with leading dimension ldc.
+void tk_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise kernels (dispatch on `path`; an unsupported path falls back to scalar)
+
+/// bf16 (raw uint16 bits) -> f32, exact.
+void tk_bf16_to_f32(tk_kernel_path path, const uint16_t *x, float *y, size_t n);
+/// f32 -> bf16 bits, round to nearest even; NaN stays NaN (quieted), +-inf and -0 are kept.
+void tk_f32_to_bf16(tk_kernel_path path, const float *x, uint16_t *y, size_t n);
+/// f16 (raw bits) -> f32, exact (subnormals, inf, NaN kept).
+void tk_f16_to_f32(tk_kernel_path path, const uint16_t *x, float *y, size_t n);
+/// f32 -> f16 bits, round to nearest even, overflow to inf, NaN stays NaN.
+void tk_f32_to_f16(tk_kernel_path path, const float *x, uint16_t *y, size_t n);
+
+/// y = x + b (in place allowed).
+void tk_add(tk_kernel_path path, const float *x, const float *b, float *y, size_t n);
+/// y = x * b (in place allowed).
+void tk_mul(tk_kernel_path path, const float *x, const float *b, float *y, size_t n);
+/// y = x * s + t, scalars s and t (two roundings, no fused multiply-add; in place allowed).
+void tk_scale_shift(tk_kernel_path path, const float *x, float s, float t, float *y, size_t n);
+/// y = x + s * d, scalar s (two roundings, no fused multiply-add; in place allowed).
+void tk_axpy_nofma(tk_kernel_path path, const float *x, float s, const float *d, float *y, size_t n);
+/// y = exp(x) (in place allowed).
+void tk_exp(tk_kernel_path path, const float *x, float *y, size_t n);
+/// y = x * sigmoid(x) (in place allowed).
+void tk_silu(tk_kernel_path path, const float *x, float *y, size_t n);
+/// y = silu(a) * b (in place allowed on either input).
+void tk_silu_mul(tk_kernel_path path, const float *a, const float *b, float *y, size_t n);
+/// y = tanh(x) (in place allowed).
+void tk_tanh(tk_kernel_path path, const float *x, float *y, size_t n);
+/// Softmax over each of `rows` rows of `cols` contiguous values (in place allowed).
+void tk_softmax_rows(tk_kernel_path path, const float *x, float *y, size_t rows, size_t cols);
+/// RMSNorm of each row: y = x / sqrt(mean(x^2) + eps) * w (w may be NULL; in place allowed).
+void tk_rmsnorm_rows(tk_kernel_path path, const float *x, const float *w, float *y, size_t rows,
+                     size_t cols, float eps);
+/// LayerNorm of each row (biased variance): y = (x - mean) / sqrt(var + eps) [* w + b]
+/// (w, b may be NULL; in place allowed).
+void tk_layernorm_rows(tk_kernel_path path, const float *x, const float *w, const float *b,
+                       float *y, size_t rows, size_t cols, float eps);
+/// GroupNorm of one sample laid out (C, HW): G groups of C/G channels, statistics over each
+/// group's (C/G)*HW values; y = (x - mean) * rstd * gamma[c] + beta[c] (gamma/beta may be NULL).
+void tk_groupnorm(tk_kernel_path path, const float *x, const float *gamma, const float *beta,
+                  float *y, size_t channels, size_t hw, size_t groups, float eps);
+
+/// One online-softmax step over a tile of attention scores.
+/// `s`: rows x cols scores (row stride lds), already scaled and with masked entries at -inf;
+/// `m`, `l`: per-row running max and running sum (updated);
+/// `alpha`: per-row factor (out) by which the caller rescales its output accumulator.
+/// On return `s` holds exp(s - m_new) (0 where masked). A row whose entries are all -inf
+/// so far keeps m = -inf, l = 0 and gets alpha = 1 and p = 0 (no NaN).
+void tk_online_softmax_tile(tk_kernel_path path, float *s, size_t rows, size_t cols, size_t lds,
+                            float *m, float *l, float *alpha);
+
+// ---------------------------------------------------------------------------------------------
+// Convolution helper
+
+/// im2col for a band of output rows of a 2-D convolution over one image (C, H, W), zero padding.
+/// Writes col[(c*kh*kw + i*kw + j) * (rows*outW) + r*outW + ox] for output rows
+/// oy0 .. oy0+rows-1, where input row = oy*stride - padTop + i, column = ox*stride - padLeft + j.
+void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width, size_t kh,
+                    size_t kw, size_t stride, size_t padTop, size_t padLeft, size_t outW,
+                    size_t oy0, size_t rows, float *col);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,144 @@
+import CTensorKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Zero padding of a 2-D convolution, per side (asymmetric padding allowed, as the VAE
+/// encoder's `F.pad(x, (0, 1, 0, 1))` before its stride-2 convolutions).
+public struct Padding2d: Sendable, Equatable {
+    public var top: Int, bottom: Int, left: Int, right: Int
+    /// Padding per side.
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        precondition(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "negative padding")
+        self.top = top; self.bottom = bottom; self.left = left; self.right = right
+    }
+    /// The same padding `p` on all four sides.
+    public static func symmetric(_ p: Int) -> Padding2d { Padding2d(top: p, bottom: p, left: p, right: p) }
+}
+
+extension ComputeContext {
+    /// Bytes of im2col band a worker fills at a time (at least one output row).
+    public static let conv2dBandBytes = 16 << 20
+
+    /// Output rows per im2col band for a convolution with `channels` inputs, a `kh x kw` kernel
+    /// and output width `outWidth`.
+    public static func conv2dBandRows(channels: Int, kh: Int, kw: Int, outWidth: Int, outHeight: Int) -> Int {
+        let rowBytes = max(1, channels * kh * kw * outWidth * 4)
+        return max(1, min(outHeight, conv2dBandBytes / rowBytes))
+    }
+
+    /// Workspace bound of ``conv2d(_:weight:bias:stride:padding:)`` in bytes, independent of the
+    /// image height: one im2col band per worker (`rows x outWidth x channels·kh·kw` floats, at
+    /// most ``conv2dBandBytes`` unless a single output row is larger) plus a float32 copy of the
+    /// weight when it is stored as bf16/f16. A 1x1 stride-1 convolution needs no im2col.
+    public func conv2dWorkspaceBytes(channels: Int, outChannels: Int, kh: Int, kw: Int, stride: Int,
+                                     outWidth: Int, outHeight: Int, weightDType: DType) -> Int {
+        let weightBytes = weightDType == .float32 ? 0 : outChannels * channels * kh * kw * 4
+        if kh == 1 && kw == 1 && stride == 1 { return weightBytes }
+        let rows = ComputeContext.conv2dBandRows(channels: channels, kh: kh, kw: kw, outWidth: outWidth, outHeight: outHeight)
+        return weightBytes + threadCount * rows * outWidth * channels * kh * kw * 4
+    }
+
+    /// 2-D convolution, NCHW, as `torch.nn.functional.conv2d` (cross-correlation, zero padding).
+    /// - x: `[N, C, H, W]` float32 (or bf16/f16, converted).
+    /// - weight: `[O, C, kh, kw]` (any float dtype); bias: `[O]` or nil.
+    /// - Returns: `[N, O, (H + top + bottom - kh)/stride + 1, (W + left + right - kw)/stride + 1]`.
+    ///
+    /// Works over bands of output rows (im2col of a band, then one GEMM), so the workspace is
+    /// bounded by ``conv2dWorkspaceBytes(channels:outChannels:kh:kw:stride:outWidth:outHeight:weightDType:)``
+    /// whatever the image size.
+    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Padding2d) -> Tensor {
+        precondition(x.rank == 4 && weight.rank == 4, "conv2d expects [N,C,H,W] input and [O,C,kh,kw] weight, got \(x.shape), \(weight.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, wc, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        precondition(wc == c, "conv2d weight has \(wc) input channels, input has \(c)")
+        precondition(stride >= 1, "conv2d stride must be >= 1")
+        if let bias { precondition(bias.shape == [o], "conv2d bias \(bias.shape) is not [\(o)]") }
+        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
+        precondition(ph >= kh && pw >= kw, "conv2d kernel \(kh)x\(kw) larger than padded input \(ph)x\(pw)")
+        let oh = (ph - kh) / stride + 1, ow = (pw - kw) / stride + 1
+        let xf = x.toFloat32(context: self)
+        let wf = weight.toFloat32(context: self)
+        let bf = bias?.toFloat32(context: self)
+        var out = Tensor(uninitialized: [n, o, oh, ow], dtype: .float32)
+        let op = UncheckedSendable(out.mutableFloatPointer())
+        let kdim = c * kh * kw
+        let plane = oh * ow
+        let blas = self.blas
+        withExtendedLifetime((xf, wf, bf)) {
+            let xp = UncheckedSendable(xf.floatPointer), wp = UncheckedSendable(wf.floatPointer)
+            let bp = UncheckedSendable(bf?.floatPointer)
+            // Output initialised with the bias (GEMM accumulates into it).
+            for s in 0..<n {
+                for oc in 0..<o {
+                    let dst = op.value + (s * o + oc) * plane
+                    if let b = bp.value {
+                        let v = b[oc]
+                        for i in 0..<plane { dst[i] = v }
+                    } else {
+                        memset(dst, 0, plane * 4)
+                    }
+                }
+            }
+            let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == .symmetric(0)
+            if pointwise {
+                // out[s] (O x HW) += W (O x C) · x[s] (C x HW), split over column blocks.
+                let units = (plane + 63) / 64
+                for s in 0..<n {
+                    parallelChunks(units) { _, r in
+                        let j0 = r.lowerBound * 64, j1 = min(plane, r.upperBound * 64)
+                        if j1 <= j0 { return }
+                        blas.sgemm(transA: false, transB: false, m: o, n: j1 - j0, k: c, alpha: 1,
+                                   a: wp.value, lda: c, b: xp.value + s * c * plane + j0, ldb: plane,
+                                   beta: 1, c: op.value + s * o * plane + j0, ldc: plane)
+                    }
+                }
+                return
+            }
+            let rows = ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh)
+            let bands = (oh + rows - 1) / rows
+            parallelChunks(n * bands) { _, range in
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * ow * kdim)
+                defer { col.deallocate() }
+                for item in range {
+                    let s = item / bands, band = item % bands
+                    let oy0 = band * rows, nr = min(rows, oh - oy0)
+                    tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left,
+                                   ow, oy0, nr, col)
+                    blas.sgemm(transA: false, transB: false, m: o, n: nr * ow, k: kdim, alpha: 1,
+                               a: wp.value, lda: kdim, b: col, ldb: nr * ow, beta: 1,
+                               c: op.value + s * o * plane + oy0 * ow, ldc: plane)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Nearest-neighbour 2x upsampling of `[N, C, H, W]` to `[N, C, 2H, 2W]`
+    /// (`F.interpolate(scale_factor=2, mode="nearest")`).
+    public func upsampleNearest2x(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 4, "upsample expects [N,C,H,W], got \(x.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let xf = x.toFloat32(context: self)
+        var out = Tensor(uninitialized: [n, c, 2 * h, 2 * w], dtype: .float32)
+        let op = UncheckedSendable(out.mutableFloatPointer())
+        withExtendedLifetime(xf) {
+            let xp = UncheckedSendable(xf.floatPointer)
+            parallelFor(n * c) { plane in
+                let src = xp.value + plane * h * w, dst = op.value + plane * 4 * h * w
+                for y in 0..<h {
+                    let d0 = dst + (2 * y) * 2 * w
+                    for xx in 0..<w {
+                        let v = src[y * w + xx]
+                        d0[2 * xx] = v
+                        d0[2 * xx + 1] = v
+                    }
+                    memcpy(d0 + 2 * w, d0, 2 * w * 4)
+                }
+            }
+        }
+        return out
+    }
+}
