@@ -63,20 +63,22 @@ TK_INL vf vexp(vf x) {
 
 TK_INL vf vsilu(vf x) { return x / (1.0f + vexp(-x)); }
 
-// tanh: odd polynomial for |x| < 0.625 (Cephes tanhf), 1 - 2/(exp(2|x|)+1) otherwise.
+// tanh: odd polynomial for |x| < 0.625 (Cephes tanhf), 1 - 2/(exp(2|x|)+1) otherwise; computed on
+// |x| and given x's sign (so tanh(-0) = -0).
 TK_INL vf vtanh(vf x) {
-    vf ax = sel(x < 0.0f, -x, x);
-    vf z = x * x;
+    vu signbit = (vu)x & 0x80000000u;
+    vf ax = (vf)((vu)x & 0x7fffffffu);
+    vf z = ax * ax;
     vf p = splat(-5.70498872745E-3f);
     p = p * z + 2.06390887954E-2f;
     p = p * z - 5.37397155531E-2f;
     p = p * z + 1.33314422036E-1f;
     p = p * z - 3.33332819422E-1f;
-    vf small = p * z * x + x;
+    vf small = p * z * ax + ax;
     vf e = vexp(ax + ax);
     vf big = 1.0f - 2.0f / (e + 1.0f);
-    big = sel(x < 0.0f, -big, big);
     vf r = sel(ax < 0.625f, small, big);
+    r = (vf)((vu)r | signbit);
     return sel(x != x, x, r);
 }
 
