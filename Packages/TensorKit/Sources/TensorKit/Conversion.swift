@@ -55,7 +55,8 @@ extension Tensor {
         case .uint32: withUnsafeBufferPointer(as: UInt32.self) { for i in 0..<n { dst[i] = Float($0[i]) } }
         case .uint16: withUnsafeBufferPointer(as: UInt16.self) { for i in 0..<n { dst[i] = Float($0[i]) } }
         case .uint8, .bool: withUnsafeBufferPointer(as: UInt8.self) { for i in 0..<n { dst[i] = Float($0[i]) } }
-        case .float8E4M3, .float8E5M2: preconditionFailure("float8 to float32 conversion is not implemented")
+        case .float8E4M3, .float8E5M2, .float8E4M3FNUZ, .float8E5M2FNUZ, .float8E8M0, .complex64:
+            preconditionFailure("\(dtype) to float32 conversion is not implemented")
         case .float32: break
         }
         return out

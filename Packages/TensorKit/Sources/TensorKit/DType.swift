@@ -4,16 +4,17 @@
 /// `float16` are storage types converted on the fly (``Tensor/toFloat32(context:)``), integer
 /// types hold token ids and masks, `uint8` holds pixels.
 public enum DType: String, CaseIterable, Sendable, Codable {
-    case float64, float32, bfloat16, float16, float8E4M3, float8E5M2
+    case float64, float32, bfloat16, float16, float8E4M3, float8E5M2, float8E4M3FNUZ, float8E5M2FNUZ, float8E8M0
+    case complex64
     case int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool
 
     /// Bytes per element.
     public var byteSize: Int {
         switch self {
-        case .float64, .int64, .uint64: return 8
+        case .float64, .int64, .uint64, .complex64: return 8
         case .float32, .int32, .uint32: return 4
         case .bfloat16, .float16, .int16, .uint16: return 2
-        case .float8E4M3, .float8E5M2, .int8, .uint8, .bool: return 1
+        case .float8E4M3, .float8E5M2, .float8E4M3FNUZ, .float8E5M2FNUZ, .float8E8M0, .int8, .uint8, .bool: return 1
         }
     }
 
@@ -26,6 +27,10 @@ public enum DType: String, CaseIterable, Sendable, Codable {
         case .float16: return "F16"
         case .float8E4M3: return "F8_E4M3"
         case .float8E5M2: return "F8_E5M2"
+        case .float8E4M3FNUZ: return "F8_E4M3FNUZ"
+        case .float8E5M2FNUZ: return "F8_E5M2FNUZ"
+        case .float8E8M0: return "F8_E8M0"
+        case .complex64: return "C64"
         case .int64: return "I64"
         case .int32: return "I32"
         case .int16: return "I16"

@@ -21,7 +21,7 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Maps `path` read-only. Throws ``TensorError/io(_:)`` when the file cannot be opened,
     /// stat'ed or mapped.
-    public init(path: String) throws {
+    public init(path: String) throws(TensorError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
