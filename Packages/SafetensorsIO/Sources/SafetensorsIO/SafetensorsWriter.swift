@@ -30,12 +30,17 @@ public enum SafetensorsWriter {
         var prefix = [UInt8](repeating: 0, count: 8)
         var n = UInt64(header.count)
         for i in 0..<8 { prefix[i] = UInt8(n & 0xff); n >>= 8 }
-        try AtomicFile.write(to: path, policy: policy) { (emit: (UnsafeRawBufferPointer) throws(SafetensorsError) -> Void) throws(SafetensorsError) in
-            let head = prefix + header
-            try head.withUnsafeBytes { b in Result { () throws(SafetensorsError) in try emit(b) } }.get()
-            for name in names {
-                try tensors[name]!.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws(SafetensorsError) in try emit(b) }
+        do throws(TensorError) {
+            try AtomicFile.write(to: path, policy: policy) { sink throws(TensorError) in
+                try sink.write(prefix + header)
+                for name in names {
+                    try tensors[name]!.withUnsafeBytes { b throws(TensorError) in try sink.write(b) }
+                }
             }
+        } catch {
+            if case .fileExists(let p) = error { throw .fileExists(path: p) }
+            let m = error.description
+            throw .io(path: path, reason: m.hasPrefix(path + ": ") ? String(m.dropFirst(path.count + 2)) : m)
         }
     }
 
