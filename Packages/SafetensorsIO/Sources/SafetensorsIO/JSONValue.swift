@@ -47,6 +47,20 @@ public enum JSONValue: Sendable, Equatable {
     public var objectValue: [(String, JSONValue)]? { if case .object(let o) = self { return o }; return nil }
 }
 
+extension JSONValue: CustomStringConvertible {
+    /// Compact JSON text of the value.
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return n
+        case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        case .array(let a): return "[" + a.map(\.description).joined(separator: ",") + "]"
+        case .object(let o): return "{" + o.map { JSONValue.string($0.0).description + ":" + $0.1.description }.joined(separator: ",") + "}"
+        }
+    }
+}
+
 /// A strict JSON parser (RFC 8259) with a nesting limit, so hostile input cannot exhaust the
 /// stack.
 public struct JSONParser {
