@@ -1,1 +1,112 @@
-print("placeholder")
+import Dispatch
+import Foundation
+import TensorKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Release-build micro-benchmarks of TensorKit (run by scripts/bench-*; figures are compared
+/// as ratios measured in one run, never asserted in tests).
+///
+///   mflux-bench gemm [N] [repeats]            TensorKit's fp32 GEMM (its own thread split)
+///   mflux-bench gemm-openblas [N] [repeats]   one cblas_sgemm call with OpenBLAS's own threads
+///   mflux-bench gemm-bf16 [N] [repeats]       TensorKit linear with a bf16 weight
+///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
+///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
+@main
+struct Bench {
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    static func filled(_ shape: [Int], seed: UInt64) -> Tensor {
+        var s = seed
+        let n = shape.reduce(1, *)
+        var v = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            v[i] = Float(Int64(bitPattern: s >> 12) % 2000) / 1000 - 1
+        }
+        return Tensor(shape: shape, floats: v)
+    }
+
+    /// Best time of `repeats` runs of `body`.
+    static func best(_ repeats: Int, _ body: () -> Void) -> Double {
+        var b = Double.infinity
+        for _ in 0..<repeats {
+            let t0 = now()
+            body()
+            b = min(b, now() - t0)
+        }
+        return b
+    }
+
+    static func main() throws {
+        let args = Array(CommandLine.arguments.dropFirst())
+        let mode = args.first ?? "gemm"
+        func arg(_ i: Int, _ d: Int) -> Int { args.count > i ? Int(args[i]) ?? d : d }
+        let ctx = try ComputeContext()
+        if let w = ctx.blas.warning { print(w) }
+        print("core=\(ctx.blas.coreName) threads=\(ctx.threadCount) kernels=\(ctx.kernelPath.rawValue)")
+        switch mode {
+        case "gemm", "gemm-openblas", "gemm-bf16":
+            let n = arg(1, 2048), reps = arg(2, 5)
+            let a = filled([n, n], seed: 1)
+            var b = filled([n, n], seed: 2)
+            if mode == "gemm-bf16" { b = b.converted(to: .bfloat16, context: ctx) }
+            var c = Tensor(zeros: [n, n])
+            let flops = 2.0 * Double(n) * Double(n) * Double(n)
+            let t: Double
+            if mode == "gemm-openblas" {
+                ctx.blas.setOpenBLASThreads(ctx.threadCount)
+                defer { ctx.blas.setOpenBLASThreads(1) }
+                let ap = a.withUnsafeBufferPointer(as: Float.self) { $0.baseAddress! }
+                let bp = b.withUnsafeBufferPointer(as: Float.self) { $0.baseAddress! }
+                let cp = c.withUnsafeMutableBufferPointer(as: Float.self) { $0.baseAddress! }
+                t = withExtendedLifetime((a, b)) {
+                    best(reps) {
+                        ctx.blas.sgemm(transA: false, transB: true, m: n, n: n, k: n, alpha: 1, a: ap, lda: n, b: bp, ldb: n, beta: 0, c: cp, ldc: n)
+                    }
+                }
+                print("mode=openblas-own-threads openblas_threads=\(ctx.threadCount)")
+            } else {
+                t = best(reps) { c = ctx.linear(a, weight: b) }
+                print("mode=tensorkit-split weight=\(b.dtype.rawValue)")
+            }
+            withExtendedLifetime(c) {}
+            print(String(format: "gemm n=%d best=%.4fs gflops=%.1f", n, t, flops / t / 1e9))
+        case "attention":
+            let s = arg(1, 4096), h = arg(2, 30), d = arg(3, 128)
+            let q = filled([1, s, h, d], seed: 3), k = filled([1, s, h, d], seed: 4), v = filled([1, s, h, d], seed: 5)
+            var y = Tensor(zeros: [1])
+            let t = best(2) { y = ctx.scaledDotProductAttention(query: q, key: k, value: v) }
+            withExtendedLifetime(y) {}
+            let sd = Double(s), hd = Double(h), dd = Double(d)
+            let flops: Double = 4.0 * sd * sd * hd * dd
+            let scoresMiB: Double = sd * sd * hd * 4 / 1048576
+            let wsMiB: Double = Double(ctx.attentionWorkspaceBytes(valueDim: d)) / 1048576
+            let gflops: Double = flops / t / 1e9
+            print(String(format: "attention tokens=%d heads=%d dim=%d best=%.3fs gflops=%.1f workspace=%.2fMiB (full score matrix would be %.0fMiB)",
+                         s, h, d, t, gflops, wsMiB, scoresMiB))
+        case "conv":
+            let hh = arg(1, 256), ww = arg(2, 256), cin = arg(3, 512), cout = arg(4, 512)
+            let x = filled([1, cin, hh, ww], seed: 6), w = filled([cout, cin, 3, 3], seed: 7).converted(to: .bfloat16, context: ctx)
+            var y = Tensor(zeros: [1])
+            let t = best(2) { y = ctx.conv2d(x, weight: w, bias: nil, stride: 1, padding: .symmetric(1)) }
+            withExtendedLifetime(y) {}
+            let pixels = Double(hh * ww)
+            let flops: Double = 2.0 * pixels * Double(cin * 9) * Double(cout)
+            let ws = ctx.conv2dWorkspaceBytes(channels: cin, outChannels: cout, kh: 3, kw: 3, stride: 1, outWidth: ww, outHeight: hh, weightDType: .bfloat16)
+            let wsMiB: Double = Double(ws) / 1048576
+            let wholeMiB: Double = pixels * Double(cin * 9 * 4) / 1048576
+            let gflops: Double = flops / t / 1e9
+            print(String(format: "conv %dx%d %d->%d best=%.3fs gflops=%.1f workspace=%.1fMiB (whole-image im2col %.0fMiB)",
+                         hh, ww, cin, cout, t, gflops, wsMiB, wholeMiB))
+        default:
+            print("unknown mode \(mode)")
+            exit(2)
+        }
+    }
+}

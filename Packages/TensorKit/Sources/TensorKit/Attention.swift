@@ -6,18 +6,14 @@ import Darwin
 #endif
 
 extension ComputeContext {
-    /// Query rows per attention tile.
-    public static let attentionQueryTile = 128
-    /// Key rows per attention tile.
-    public static let attentionKeyTile = 256
-
-    /// Workspace bound of ``scaledDotProductAttention(query:key:value:scale:causal:keyMask:)``
+    /// Workspace bound of ``scaledDotProductAttention(query:key:value:scale:causal:keyMask:tiles:)``
     /// in bytes: per worker one score tile (`queryTile x keyTile`), one output accumulator
     /// (`queryTile x valueDim`) and three per-row vectors. It depends on neither sequence length:
     /// the full score matrix is never materialised.
-    public func attentionWorkspaceBytes(valueDim: Int) -> Int {
-        let tq = ComputeContext.attentionQueryTile, tk = ComputeContext.attentionKeyTile
-        return threadCount * (tq * tk + tq * valueDim + 3 * tq) * 4
+    public func attentionWorkspaceBytes(valueDim: Int, tiles: AttentionTiles = .default) -> Int {
+        let tq = tiles.query, tk = tiles.key
+        let perWorker = tq * tk + tq * valueDim + 3 * tq
+        return threadCount * perWorker * 4
     }
 
     /// Scaled dot-product attention, `softmax(Q·Kᵀ·scale + mask)·V`, computed tile by tile with an
@@ -29,9 +25,10 @@ extension ComputeContext {
     /// - scale: defaults to `1 / sqrt(D)`.
     /// - causal: query i attends to keys j <= i (top-left aligned, as PyTorch's `is_causal`).
     /// - keyMask: `[B, Sk]` (bool or integer; nonzero = attend) or nil.
+    /// - tiles: tile sizes (results do not depend on them beyond rounding).
     /// - Returns: `[B, Sq, Hq, Dv]` float32. A query with no attended key gets zeros (no NaN).
     public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, scale: Float? = nil,
-                                          causal: Bool = false, keyMask: Tensor? = nil) -> Tensor {
+                                          causal: Bool = false, keyMask: Tensor? = nil, tiles: AttentionTiles = .default) -> Tensor {
         precondition(query.rank == 4 && key.rank == 4 && value.rank == 4, "attention expects [B, S, H, D] tensors")
         let (b, sq, hq, d) = (query.shape[0], query.shape[1], query.shape[2], query.shape[3])
         let (sk, hkv) = (key.shape[1], key.shape[2])
@@ -49,7 +46,7 @@ extension ComputeContext {
         let qf = query.toFloat32(context: self), kf = key.toFloat32(context: self), vf = value.toFloat32(context: self)
         var out = Tensor(uninitialized: [b, sq, hq, dv], dtype: .float32)
         let op = UncheckedSendable(out.mutableFloatPointer())
-        let tq = ComputeContext.attentionQueryTile, tk = ComputeContext.attentionKeyTile
+        let tq = tiles.query, tk = tiles.key
         let qTiles = (sq + tq - 1) / tq
         let group = hq / hkv
         let path = kernelPath.cValue
