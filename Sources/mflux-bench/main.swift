@@ -72,7 +72,18 @@ struct Bench {
                 }
                 print("mode=openblas-own-threads openblas_threads=\(ctx.threadCount)")
             } else {
-                t = best(reps) { c = ctx.linear(a, weight: b) }
+                // The GEMM itself, into a preallocated output (as the OpenBLAS figure).
+                let ap = a.withUnsafeBufferPointer(as: Float.self) { $0.baseAddress! }
+                let cp = c.withUnsafeMutableBufferPointer(as: Float.self) { $0.baseAddress! }
+                let bop = GEMMOperand(pointer: b.withUnsafeBytes { $0.baseAddress! }, dtype: b.dtype, transposed: true, ld: n)
+                t = withExtendedLifetime((a, b)) {
+                    best(reps) { ctx.gemm(m: n, n: n, k: n, a: ap, lda: n, b: bop, c: cp, ldc: n) }
+                }
+                // The same through `linear`, which also allocates its output.
+                var y = Tensor(zeros: [1])
+                let tl = best(reps) { y = ctx.linear(a, weight: b) }
+                withExtendedLifetime(y) {}
+                print(String(format: "linear n=%d best=%.4fs gflops=%.1f (includes allocating the output)", n, tl, flops / tl / 1e9))
                 print("mode=tensorkit-split weight=\(b.dtype.rawValue)")
             }
             withExtendedLifetime(c) {}
