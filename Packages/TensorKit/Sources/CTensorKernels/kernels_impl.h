@@ -124,12 +124,19 @@ TK_ATTR void TK_FN(tk_mul)(const float *x, const float *b, float *y, size_t n) {
     TK_MAP2(x, b, y, n, va * vb);
 }
 
+// Two roundings, as PyTorch's `x * s + t`: no fused multiply-add (clang pragma; GCC, used only by
+// the plain-C check harness, by function attribute).
+#if defined(__GNUC__) && !defined(__clang__)
+#define TK_NOCONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define TK_NOCONTRACT
+#endif
 #pragma clang fp contract(off)
-TK_ATTR void TK_FN(tk_scale_shift)(const float *x, float s, float t, float *y, size_t n) {
+TK_NOCONTRACT TK_ATTR void TK_FN(tk_scale_shift)(const float *x, float s, float t, float *y, size_t n) {
     TK_MAP1(x, y, n, v * s + t);
 }
 
-TK_ATTR void TK_FN(tk_axpy_nofma)(const float *x, float s, const float *d, float *y, size_t n) {
+TK_NOCONTRACT TK_ATTR void TK_FN(tk_axpy_nofma)(const float *x, float s, const float *d, float *y, size_t n) {
     TK_MAP2(x, d, y, n, va + vb * s);
 }
 #pragma clang fp contract(on)
