@@ -27,6 +27,10 @@ enum MFluxBinary {
         return nil
     }
 
+    struct MissingBinary: Error, CustomStringConvertible {
+        var description: String { "mflux binary not found: build it (scripts/test builds .build/release/mflux) or set MFLUX_BIN" }
+    }
+
     struct Result {
         let status: Int32
         let stdout: String
@@ -35,10 +39,10 @@ enum MFluxBinary {
     }
 
     /// Runs mflux with `arguments`; fails the test when the binary is missing.
-    static func run(_ arguments: [String], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         guard let path else {
-            XCTFail("mflux binary not found: build it (scripts/test builds .build/release/mflux) or set MFLUX_BIN", file: file, line: line)
-            throw XCTSkip("no binary")
+            // A missing binary is a failure, never a skip.
+            throw MissingBinary()
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)

@@ -48,20 +48,3 @@ public struct RGBImage: Sendable, Equatable {
         return Tensor(shape: [3, height, width], scalars: chw, dtype: .uint8)
     }
 }
-
-/// Why an image cannot be encoded, decoded, read or written (one line).
-public enum ImageIOError: Error, CustomStringConvertible, Sendable, Equatable {
-    case invalidImage(String)
-    case invalidText(String)
-    case decode(String)
-    case encode(String)
-    case io(String)
-    case fileExists(String)
-
-    public var description: String {
-        switch self {
-        case .invalidImage(let m), .invalidText(let m), .decode(let m), .encode(let m), .io(let m): return m
-        case .fileExists(let p): return "\(p) already exists (not overwritten)"
-        }
-    }
-}

@@ -16,6 +16,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     /// The header length limit of the reference implementation (100 MB).
     public static let maxHeaderLength: UInt64 = 100_000_000
 
+    /// The file (or index) path as given.
     public let path: String
     /// The mapped file.
     public let file: MappedFile
@@ -23,7 +24,9 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public let dataStart: Int
     /// Header entries by name.
     public let infos: [String: TensorInfo]
+    /// All tensor names, sorted.
     public let tensorNames: [String]
+    /// String metadata (`__metadata__`).
     public let metadata: [String: String]
 
     /// Maps and validates `path`. Throws a ``SafetensorsError`` naming the problem.
@@ -131,8 +134,10 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         return TensorInfo(dtype: dtype, shape: shape, dataOffsets: begin..<end)
     }
 
+    /// The header entry of `name`, or nil.
     public func info(_ name: String) -> TensorInfo? { infos[name] }
 
+    /// The tensor `name` (zero-copy when aligned); throws ``SafetensorsError/missingTensor(path:tensor:)``.
     public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         guard let info = infos[name] else { throw .missingTensor(path: path, tensor: name) }
         do throws(TensorError) {

@@ -13,12 +13,15 @@ public final class ShardedCheckpoint: TensorSource, @unchecked Sendable {
     /// Largest index file accepted (bytes).
     public static let maxIndexBytes = 64 << 20
 
+    /// The file (or index) path as given.
     public let path: String
     /// Shards by file name.
     public let shards: [String: SafetensorsFile]
     /// Tensor name -> shard file name.
     public let weightMap: [String: String]
+    /// All tensor names, sorted.
     public let tensorNames: [String]
+    /// String metadata (`__metadata__`).
     public let metadata: [String: String]
 
     /// Opens the index at `indexPath` and every shard it names.
@@ -96,11 +99,13 @@ public final class ShardedCheckpoint: TensorSource, @unchecked Sendable {
         }
     }
 
+    /// The header entry of `name`, or nil.
     public func info(_ name: String) -> TensorInfo? {
         guard let file = weightMap[name] else { return nil }
         return shards[file]?.info(name)
     }
 
+    /// The tensor `name` (zero-copy when aligned); throws ``SafetensorsError/missingTensor(path:tensor:)``.
     public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
         guard let file = weightMap[name], let shard = shards[file] else { throw .missingTensor(path: path, tensor: name) }
         return try shard.tensor(name)

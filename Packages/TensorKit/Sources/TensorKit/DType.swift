@@ -4,8 +4,11 @@
 /// `float16` are storage types converted on the fly (``Tensor/toFloat32(context:)``), integer
 /// types hold token ids and masks, `uint8` holds pixels.
 public enum DType: String, CaseIterable, Sendable, Codable {
+    /// Floating-point storage types (safetensors F64, F32, BF16, F16 and the 8-bit formats).
     case float64, float32, bfloat16, float16, float8E4M3, float8E5M2, float8E4M3FNUZ, float8E5M2FNUZ, float8E8M0
+    /// Two float32 (real, imaginary).
     case complex64
+    /// Integer and boolean types (ids, masks, pixels).
     case int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool
 
     /// Bytes per element.

@@ -2,6 +2,7 @@ import CTensorKernels
 
 /// Element-wise binary operations with broadcasting.
 public enum BinaryOp: Sendable {
+    /// `a + b`, `a - b`, `a * b`, `a / b`.
     case add, sub, mul, div
 }
 
