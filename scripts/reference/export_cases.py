@@ -262,3 +262,38 @@ def export_noise(out_dir):
         "description": "torch.randn(n, generator=torch.Generator('cpu').manual_seed(seed), dtype=float32); "
                        "randn.sequence_*: successive draws on one generator (seed 123) in key order",
         "versions": versions(), "keys": keys, "files": ["tensors.safetensors", "manifest.json"]})
+
+
+def export_scheduler_tables(out_dir):
+    """Sigmas, timesteps and the transformers' time inputs as both pipelines compute them, for
+    many step counts (and, for klein, image sequence lengths)."""
+    import numpy as np
+    from diffusers.pipelines.flux2.pipeline_flux2_klein import compute_empirical_mu
+    from diffusers.pipelines.z_image.pipeline_z_image import calculate_shift
+
+    import build_pipelines as bp
+
+    t, mus = {}, {}
+    zs = bp.scheduler_zimage()
+    for n in list(range(1, 13)) + [16, 20, 28, 30, 50, 100]:
+        sigmas = torch.linspace(1.0, 1 / n, n).tolist()  # get_default_z_image_sigmas
+        zs.set_timesteps(n, sigmas=sigmas, mu=calculate_shift(1024))
+        t[f"zimage.n{n}.sigmas"] = zs.sigmas.clone()
+        t[f"zimage.n{n}.timesteps"] = zs.timesteps.clone()
+        t[f"zimage.n{n}.model_t"] = (1000 - zs.timesteps) / 1000
+    ks = bp.scheduler_klein()
+    for seq in (12, 48, 64, 256, 1024, 4096, 4300, 4301, 16384):
+        for n in (1, 2, 3, 4, 8, 28, 50):
+            mu = compute_empirical_mu(image_seq_len=seq, num_steps=n)
+            ks.set_timesteps(n, sigmas=np.linspace(1.0, 1 / n, n), mu=mu)
+            key = f"klein.seq{seq}.n{n}"
+            mus[key] = repr(float(mu))
+            t[f"{key}.sigmas"] = ks.sigmas.clone()
+            t[f"{key}.timesteps"] = ks.timesteps.clone()
+            t[f"{key}.model_t"] = ks.timesteps.to(torch.float32) / 1000
+    keys = save_tensors(os.path.join(out_dir, "tensors.safetensors"), t)
+    write_json(os.path.join(out_dir, "manifest.json"), {
+        "description": "FlowMatchEulerDiscreteScheduler.set_timesteps as ZImagePipeline (static shift 3, sigmas from "
+                       "torch.linspace) and Flux2KleinPipeline (exponential dynamic shift, sigmas from np.linspace, mu "
+                       "from compute_empirical_mu(seq, n)) call it; model_t: the time each pipeline feeds its transformer",
+        "mu": mus, "versions": versions(), "keys": keys, "files": ["tensors.safetensors", "manifest.json"]})

@@ -79,7 +79,7 @@ def main():
     real = tb.build_real_tokenizer()
     n_texts = tb.export_tokenizer_fixture(real, os.path.join(out, "tokenizer"))
 
-    index = {"cases": [], "vae_roundtrips": [], "noise": "noise", "tokenizer": "tokenizer", "test_image": "test_image.png"}
+    index = {"cases": [], "vae_roundtrips": [], "noise": "noise", "scheduler": "scheduler", "tokenizer": "tokenizer", "test_image": "test_image.png"}
     for model, specs in CHECKPOINTS.items():
         for name, spec in specs.items():
             print(f"checkpoint {model}/{name} ...", flush=True)
@@ -94,6 +94,7 @@ def main():
                                 os.path.join(out, model, "vae_roundtrip"), out)
         index["vae_roundtrips"].append(f"{model}/vae_roundtrip")
     ex.export_noise(os.path.join(out, "noise"))
+    ex.export_scheduler_tables(os.path.join(out, "scheduler"))
     write_json(os.path.join(out, "index.json"), index)
 
     assert_no_machine_paths(out)
