@@ -1,0 +1,115 @@
+import SafetensorsIO
+import TensorKit
+
+/// Takes a component's tensors from a checkpoint by name, checking shapes and dtypes, and keeps
+/// account of coverage: after loading, ``finish()`` fails unless every tensor of the checkpoint
+/// was either taken or declared known-unused (shape-checked, never read, so it costs no memory).
+///
+/// Tensors stay in their stored dtype and memory-mapped. Use a loader from one thread while a
+/// model is built.
+public final class WeightLoader {
+    /// The tensors.
+    public let source: any TensorSource
+    /// Name used in messages ("transformer", "vae", ...).
+    public let component: String
+    private var accounted: Set<String> = []
+
+    /// A loader over `source`.
+    public init(source: any TensorSource, component: String) {
+        self.source = source
+        self.component = component
+    }
+
+    /// Opens the checkpoint in `folder` (single file or sharded).
+    public convenience init(folder: String, component: String) throws(ModelError) {
+        do {
+            self.init(source: try Checkpoint.open(folder), component: component)
+        } catch {
+            throw .checkpoint(error.description)
+        }
+    }
+
+    /// The tensor `name` (full name) after checking it exists, is f32/bf16/f16 and has `shape`.
+    public func tensor(_ name: String, shape: [Int]) throws(ModelError) -> Tensor {
+        try check(name, shape: shape)
+        accounted.insert(name)
+        do {
+            return try source.tensor(name)
+        } catch {
+            throw .checkpoint(error.description)
+        }
+    }
+
+    /// Whether the checkpoint has a tensor `name`.
+    public func contains(_ name: String) -> Bool { source.info(name) != nil }
+
+    /// Declares `name` known-unused after checking its shape (any dtype); it is never read.
+    public func declareUnused(_ name: String, shape: [Int]) throws(ModelError) {
+        try check(name, shape: shape, anyDType: true)
+        accounted.insert(name)
+    }
+
+    /// Declares every tensor whose name starts with `prefix` known-unused (shapes not checked:
+    /// for parts of a checkpoint the model never builds, e.g. an LM head's own modules).
+    public func declareUnused(prefix: String) {
+        for n in source.tensorNames where n.hasPrefix(prefix) { accounted.insert(n) }
+    }
+
+    private func check(_ name: String, shape: [Int], anyDType: Bool = false) throws(ModelError) {
+        guard let info = source.info(name) else { throw .missingTensor(component: component, name: name) }
+        guard anyDType || info.dtype.isComputeFloat else {
+            throw .unsupportedDType(component: component, name: name, dtype: info.dtype.safetensorsName)
+        }
+        guard info.shape == shape else {
+            throw .shapeMismatch(component: component, name: name, expected: shape, actual: info.shape)
+        }
+    }
+
+    /// Fails with ``ModelError/unexpectedTensors(component:names:)`` when a tensor was neither
+    /// taken nor declared unused.
+    public func finish() throws(ModelError) {
+        let rest = source.tensorNames.filter { !accounted.contains($0) }
+        if !rest.isEmpty { throw .unexpectedTensors(component: component, names: rest) }
+    }
+
+    /// A view that prefixes names with `prefix` + ".".
+    public func scope(_ prefix: String) -> WeightScope { WeightScope(loader: self, prefix: prefix) }
+}
+
+/// A ``WeightLoader`` seen through a name prefix (a module's place in the checkpoint).
+public struct WeightScope {
+    /// The loader.
+    public let loader: WeightLoader
+    /// The prefix (without the trailing dot; empty for the root).
+    public let prefix: String
+    /// When true, ``tensor(_:shape:)`` only checks and declares the tensor known-unused and
+    /// returns an empty placeholder: building a module through such a scope validates the
+    /// shapes of weights the model never uses (e.g. text-encoder layers past the deepest one
+    /// needed) without reading them.
+    public var checkOnly = false
+
+    /// A scope over `loader` with `prefix`.
+    public init(loader: WeightLoader, prefix: String, checkOnly: Bool = false) {
+        self.loader = loader
+        self.prefix = prefix
+        self.checkOnly = checkOnly
+    }
+
+    /// The full name of `name` inside this scope.
+    public func name(_ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+
+    /// The tensor `name` of this scope with `shape` (see ``WeightLoader/tensor(_:shape:)``).
+    public func tensor(_ name: String, shape: [Int]) throws(ModelError) -> Tensor {
+        if checkOnly {
+            try loader.declareUnused(self.name(name), shape: shape)
+            return Tensor(zeros: [0])
+        }
+        return try loader.tensor(self.name(name), shape: shape)
+    }
+
+    /// A nested scope (inherits ``checkOnly``).
+    public func scope(_ sub: String) -> WeightScope { WeightScope(loader: loader, prefix: name(sub), checkOnly: checkOnly) }
+
+    /// This scope in check-only mode.
+    public func checkingOnly() -> WeightScope { WeightScope(loader: loader, prefix: prefix, checkOnly: true) }
+}

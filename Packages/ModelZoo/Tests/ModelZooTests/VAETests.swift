@@ -1,0 +1,59 @@
+import Foundation
+import ModelZoo
+import ReferenceTesting
+import TensorKit
+import XCTest
+
+/// The VAEs against diffusers: decoding every exported decoder input, and the encode -> decode
+/// round trip of the committed test image.
+final class VAETests: XCTestCase {
+    let ctx = try! ComputeContext()
+
+    func testZImageVAEDecodesEveryCase() throws {
+        for name in try ReferenceExports.caseNames() where name.hasPrefix("zimage/") {
+            let c = try ReferenceCase(name)
+            let vae = try AutoencoderKL(folder: c.checkpointPath! + "/vae", variant: .flux1)
+            let out = try vae.decode(try c.tensor("vae.decode.in"), context: ctx)
+            let r = assertReferenceClose(out, try c.tensor("vae.decode.out"), tolerance: 1e-4, "\(name) VAE decode")
+            print("measured \(name) vae.decode: \(r?.description ?? "-")")
+            // Post-processing to pixels: (x/2 + 0.5).clamp(0, 1) * 255, rounded half to even.
+            let px = ctx.imageToUInt8(out.reshaped(Array(out.shape.dropFirst()))).permuted([1, 2, 0])
+            let m = assertImagesMatch(px.scalars(as: UInt8.self), try c.tensor("image.uint8").scalars(as: UInt8.self), "\(name) pixels")
+            print("measured \(name) pixels: within 1 level \(m?.0 ?? 0), max diff \(m?.1 ?? -1)")
+        }
+    }
+
+    func testRoundTrips() throws {
+        let root = try ReferenceExports.root()
+        for (model, variant) in [("zimage", VAEVariant.flux1), ("klein", .flux2)] {
+            let vae = try AutoencoderKL(folder: "\(root)/\(model)/checkpoints/base/vae", variant: variant)
+            let c = try ReferenceCase("\(model)/vae_roundtrip")
+            let latent = try vae.encodeMode(try c.tensor("image.in"), context: ctx)
+            let rl = assertReferenceClose(latent, try c.tensor("latent.mode"), tolerance: 1e-4, "\(model) encode (mode)")
+            let back = try vae.decode(latent, context: ctx)
+            let rb = assertReferenceClose(back, try c.tensor("image.out"), tolerance: 1e-4, "\(model) encode -> decode")
+            print("measured \(model) round trip: latent \(rl?.description ?? "-"), image \(rb?.description ?? "-")")
+        }
+    }
+
+    func testKleinVAEDecodesEveryCase() throws {
+        for name in try ReferenceExports.caseNames() where name.hasPrefix("klein/") {
+            let c = try ReferenceCase(name)
+            let vae = try AutoencoderKL(folder: c.checkpointPath! + "/vae", variant: .flux2)
+            let out = try vae.decode(try c.tensor("vae.decode.in"), context: ctx)
+            assertReferenceClose(out, try c.tensor("vae.decode.out"), tolerance: 1e-4, "\(name) VAE decode")
+        }
+    }
+
+    func testConfigValidationAndBadInput() throws {
+        let root = try ReferenceExports.root()
+        XCTAssertThrowsError(try AutoencoderKL(folder: "\(root)/zimage/checkpoints/base/vae", variant: .flux2)) { e in
+            XCTAssertTrue("\(e)".contains("AutoencoderKLFlux2"), "\(e)")
+        }
+        let vae = try AutoencoderKL(folder: "\(root)/zimage/checkpoints/base/vae", variant: .flux1)
+        XCTAssertEqual(vae.config.scalingFactor, 0.3611)
+        XCTAssertEqual(vae.config.scaleFactor, 8)
+        XCTAssertThrowsError(try vae.decode(Tensor(zeros: [1, 3, 4, 4]), context: ctx))
+        XCTAssertThrowsError(try vae.encodeMode(Tensor(zeros: [1, 3, 12, 16]), context: ctx))
+    }
+}
