@@ -1,0 +1,132 @@
+import TensorKit
+
+/// `ZImageTransformer2DModel` (S3-DiT), text-to-image mode: patchify the latent, embed image
+/// and caption tokens (padded to multiples of 32 with learned pad tokens), refine each stream
+/// (noise refiner: modulated; context refiner: not), run the main blocks over
+/// `[image tokens, caption tokens]` with 3-axis RoPE, final layer, unpatchify.
+///
+/// Batch items are independent (diffusers masks the batch padding), so each item runs on its
+/// own. The tiny test checkpoints and the real 3840-wide, 30-layer model use the same code.
+public struct ZImageTransformer2DModel: Sendable {
+    /// The configuration (from `transformer/config.json`).
+    public let config: ZImageTransformerConfig
+    let tEmbedder: ZImageTimestepEmbedder
+    let xEmbedder: Linear
+    let capNorm: RMSNorm, capLinear: Linear
+    let xPadToken: Tensor, capPadToken: Tensor
+    let noiseRefiner: [ZImageTransformerBlock]
+    let contextRefiner: [ZImageTransformerBlock]
+    let layers: [ZImageTransformerBlock]
+    let finalLayer: ZImageFinalLayer
+    let patch: Int, framePatch: Int
+
+    /// Tokens are padded to a multiple of this (`SEQ_MULTI_OF`).
+    public static let sequenceMultiple = 32
+
+    /// Loads the transformer in `folder` (`config.json` + single or sharded safetensors, any float
+    /// dtype, memory-mapped). Every tensor must be used or known-unused.
+    public init(folder: String) throws(ModelError) {
+        let config = try ZImageTransformerConfig.load(path: folder + "/config.json")
+        let loader = try WeightLoader(folder: folder, component: "transformer")
+        try self.init(config: config, loader: loader)
+        try loader.finish()
+    }
+
+    /// Builds the model from `loader` (the caller then calls `loader.finish()`).
+    public init(config c: ZImageTransformerConfig, loader: WeightLoader) throws(ModelError) {
+        config = c
+        let root = loader.scope("")
+        (patch, framePatch) = ZImageTransformerConfig.pipelinePatch
+        // One embedder and final layer per configured patch size; the pipeline uses "2-1".
+        var xEmb: Linear?, final: ZImageFinalLayer?
+        for (p, pf) in zip(c.allPatchSize, c.allFPatchSize) {
+            let key = "\(p)-\(pf)"
+            let dimIn = pf * p * p * c.inChannels
+            let xs = root.scope("all_x_embedder"), fs = root.scope("all_final_layer.\(key)")
+            if p == patch && pf == framePatch {
+                xEmb = try Linear(xs, key, in: dimIn, out: c.dim, bias: true)
+                final = try ZImageFinalLayer(fs, config: c, outChannels: dimIn)
+            } else {
+                _ = try Linear(xs.checkingOnly(), key, in: dimIn, out: c.dim, bias: true)
+                _ = try ZImageFinalLayer(fs.checkingOnly(), config: c, outChannels: dimIn)
+            }
+        }
+        xEmbedder = xEmb!
+        finalLayer = final!
+        tEmbedder = try ZImageTimestepEmbedder(root.scope("t_embedder"), config: c)
+        capNorm = try RMSNorm(root, "cap_embedder.0", dim: c.capFeatDim, eps: Float(c.normEps))
+        capLinear = try Linear(root, "cap_embedder.1", in: c.capFeatDim, out: c.dim, bias: true)
+        xPadToken = try root.tensor("x_pad_token", shape: [1, c.dim])
+        capPadToken = try root.tensor("cap_pad_token", shape: [1, c.dim])
+        var nr: [ZImageTransformerBlock] = [], cr: [ZImageTransformerBlock] = [], ls: [ZImageTransformerBlock] = []
+        for i in 0..<c.nRefinerLayers {
+            nr.append(try ZImageTransformerBlock(root.scope("noise_refiner.\(i)"), config: c, modulated: true))
+            cr.append(try ZImageTransformerBlock(root.scope("context_refiner.\(i)"), config: c, modulated: false))
+        }
+        for i in 0..<c.nLayers {
+            ls.append(try ZImageTransformerBlock(root.scope("layers.\(i)"), config: c, modulated: true))
+        }
+        noiseRefiner = nr
+        contextRefiner = cr
+        layers = ls
+    }
+
+    /// Pads a token count to the next multiple of 32.
+    static func padded(_ n: Int) -> Int { n + (sequenceMultiple - n % sequenceMultiple) % sequenceMultiple }
+
+    /// Runs one batch item.
+    /// - latent: `[C, F, H, W]` (the pipeline's `(16, 1, H/8, W/8)`), H and W multiples of 2.
+    /// - t: the model time `(1000 - timestep) / 1000` (multiplied by `t_scale` here).
+    /// - caption: `[L, cap_feat_dim]` text-encoder features of the real tokens.
+    /// - Returns: `[C, F, H, W]`, the raw model output (the pipeline negates it).
+    public func callAsFunction(latent: Tensor, t: Float, caption: Tensor, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        let c = config
+        guard latent.rank == 4, latent.shape[0] == c.inChannels, latent.shape[1] % framePatch == 0,
+              latent.shape[2] % patch == 0, latent.shape[3] % patch == 0, latent.shape[2] > 0, latent.shape[3] > 0 else {
+            throw .invalidInput("transformer latent must be [\(c.inChannels), F, H, W] with H, W multiples of \(patch), got \(latent.shape)")
+        }
+        guard caption.rank == 2, caption.shape[1] == c.capFeatDim, caption.shape[0] > 0 else {
+            throw .invalidInput("caption features must be [L > 0, \(c.capFeatDim)], got \(caption.shape)")
+        }
+        let (f, h, w) = (latent.shape[1], latent.shape[2], latent.shape[3])
+        let (ft, ht, wt) = (f / framePatch, h / patch, w / patch)
+        let nImg = ft * ht * wt, nImgPad = Self.padded(nImg)
+        let nCap = caption.shape[0], nCapPad = Self.padded(nCap)
+
+        // Positions: caption k -> (1 + k, 0, 0) through its padding; image (f, h, w) ->
+        // (nCapPad + 1 + f, h, w); image padding -> (0, 0, 0).
+        let capIds = (0..<nCapPad).map { [1 + $0, 0, 0] }
+        var imgIds: [[Int]] = []
+        imgIds.reserveCapacity(nImgPad)
+        for fi in 0..<ft { for hi in 0..<ht { for wi in 0..<wt { imgIds.append([nCapPad + 1 + fi, hi, wi]) } } }
+        imgIds += Array(repeating: [0, 0, 0], count: nImgPad - nImg)
+        for (axis, len) in c.axesLens.enumerated() {
+            let top = max(capIds.map { $0[axis] }.max() ?? 0, imgIds.map { $0[axis] }.max() ?? 0)
+            guard top < len else {
+                throw .invalidInput("position \(top) on RoPE axis \(axis) exceeds axes_lens \(len) (caption of \(nCap) tokens, \(ht)x\(wt) image tokens)")
+            }
+        }
+        let capRope = RopeTable.multiAxis(ids: capIds, axesDims: c.axesDims, theta: c.ropeTheta, precision: .float32Angle)
+        let imgRope = RopeTable.multiAxis(ids: imgIds, axesDims: c.axesDims, theta: c.ropeTheta, precision: .float32Angle)
+
+        let adaln = tEmbedder(t * Float(c.tScale), ctx)
+
+        // Image tokens: embed, pad with x_pad_token, noise refiner.
+        var x = xEmbedder(ZImageLatents.patchify(latent, patch: patch, framePatch: framePatch), ctx)
+        if nImgPad > nImg { x = Tensor.concat([x] + Array(repeating: xPadToken.toFloat32(context: ctx), count: nImgPad - nImg), axis: 0) }
+        for block in noiseRefiner { x = block(x, rope: imgRope, adaln: adaln, ctx) }
+
+        // Caption tokens: RMSNorm + Linear, pad with cap_pad_token, context refiner.
+        var cap = capLinear(capNorm(caption, ctx), ctx)
+        if nCapPad > nCap { cap = Tensor.concat([cap] + Array(repeating: capPadToken.toFloat32(context: ctx), count: nCapPad - nCap), axis: 0) }
+        for block in contextRefiner { cap = block(cap, rope: capRope, adaln: nil, ctx) }
+
+        // Unified sequence [image, caption]; every token (pads included) is attended.
+        var u = Tensor.concat([x, cap], axis: 0)
+        let rope = RopeTable(positions: nImgPad + nCapPad, halfDim: imgRope.halfDim,
+                             cos: imgRope.cos + capRope.cos, sin: imgRope.sin + capRope.sin)
+        for block in layers { u = block(u, rope: rope, adaln: adaln, ctx) }
+        let out = finalLayer(u, adaln: adaln, ctx)
+        return ZImageLatents.unpatchify(out, channels: c.inChannels, frames: f, height: h, width: w, patch: patch, framePatch: framePatch)
+    }
+}
