@@ -9,6 +9,13 @@ public struct TensorInfo: Sendable, Equatable {
     /// Byte range `[begin, end)` relative to the start of the data section.
     public let dataOffsets: Range<Int>
 
+    /// An entry (used by in-memory tensor sources).
+    public init(dtype: DType, shape: [Int], dataOffsets: Range<Int>) {
+        self.dtype = dtype
+        self.shape = shape
+        self.dataOffsets = dataOffsets
+    }
+
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
     /// Number of bytes.
