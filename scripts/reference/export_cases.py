@@ -252,6 +252,8 @@ def export_noise(out_dir):
     t["randn.seed4294967338.n37"] = torch.randn(37, generator=seeded_generator(2 ** 32 + 42), dtype=torch.float32)
     t["randn.seed0.zimage_1x16x8x6"] = torch.randn((1, 16, 8, 6), generator=seeded_generator(0), dtype=torch.float32)
     t["randn.seed7.klein_1x128x4x3"] = torch.randn((1, 128, 4, 3), generator=seeded_generator(7), dtype=torch.float32)
+    # The real default size: Z-Image-Turbo at 1024x1024.
+    t["randn.seed42.zimage_1x16x128x128"] = torch.randn((1, 16, 128, 128), generator=seeded_generator(42), dtype=torch.float32)
     sequences = {"scalar": [3, 5, 1, 2], "vector": [17, 32], "mixed": [7, 20, 5]}
     for name, sizes in sequences.items():
         g = seeded_generator(123)
