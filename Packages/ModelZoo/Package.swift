@@ -13,6 +13,7 @@ let package = Package(
         .package(path: "../TensorKit"),
         .package(path: "../SafetensorsIO"),
         .package(path: "../Schedulers"),
+        .package(path: "../Tokenizers"),
         .package(path: "../ReferenceTesting"),
     ],
     targets: [
@@ -22,6 +23,7 @@ let package = Package(
                 .product(name: "TensorKit", package: "TensorKit"),
                 .product(name: "SafetensorsIO", package: "SafetensorsIO"),
                 .product(name: "Schedulers", package: "Schedulers"),
+                .product(name: "Tokenizers", package: "Tokenizers"),
             ],
             exclude: ["ZImageTurbo/README.md"],
             swiftSettings: [.swiftLanguageMode(.v6)]
