@@ -14,6 +14,8 @@ let package = Package(
         .package(path: "Packages/TensorKit"),
         .package(path: "Packages/SafetensorsIO"),
         .package(path: "Packages/ImageIO"),
+        .package(path: "Packages/Tokenizers"),
+        .package(path: "Packages/ModelZoo"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +25,8 @@ let package = Package(
                 .product(name: "TensorKit", package: "TensorKit"),
                 .product(name: "SafetensorsIO", package: "SafetensorsIO"),
                 .product(name: "ImageIO", package: "ImageIO"),
+                .product(name: "Tokenizers", package: "Tokenizers"),
+                .product(name: "ModelZoo", package: "ModelZoo"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
@@ -36,6 +40,7 @@ let package = Package(
             dependencies: [
                 .product(name: "TensorKit", package: "TensorKit"),
                 .product(name: "SafetensorsIO", package: "SafetensorsIO"),
+                .product(name: "ImageIO", package: "ImageIO"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

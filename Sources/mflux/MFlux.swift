@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TensorKit
 
 /// The `mflux` command: text-to-image generation on the CPU (models arrive in later versions)
@@ -8,11 +9,30 @@ struct MFlux: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mflux",
         abstract: "State-of-the-art text-to-image models on any CPU.",
-        subcommands: [Inspect.self]
+        subcommands: [Generate.self, Tokenize.self, Inspect.self]
     )
 
     @Flag(name: .long, help: "Print the version, the BLAS kernels in use, the kernel path and the thread counts.")
     var version = false
+
+    /// Parses and runs; any error is one line on stderr (`mflux: error: ...`) with a non-zero
+    /// exit code (argument errors keep ArgumentParser's code, 64), help goes to stdout.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let line = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+            if !line.isEmpty { FileHandle.standardError.write(Data("mflux: error: \(line)\n".utf8)) }
+            Foundation.exit(code.rawValue)
+        }
+    }
 
     func run() throws {
         guard version else {

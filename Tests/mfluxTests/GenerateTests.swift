@@ -1,0 +1,131 @@
+import Foundation
+import ImageIO
+import SafetensorsIO
+import TensorKit
+import XCTest
+
+/// `mflux generate` end to end: the built binary, from a prompt and a seed only, reproduces
+/// diffusers' image for every Z-Image case; bad input gives one line and a non-zero exit.
+final class GenerateTests: XCTestCase {
+    static let exports = MFluxBinary.repositoryRoot + "/ReferenceExports"
+
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "mflux-gen-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    func manifest(_ name: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.exports)/\(name)/manifest.json"))) as! [String: Any]
+    }
+
+    func testEveryZImageCaseFromPromptAndSeed() throws {
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.exports + "/index.json"))) as! [String: Any]
+        let cases = (index["cases"] as! [String]).filter { $0.hasPrefix("zimage/") }
+        XCTAssertGreaterThanOrEqual(cases.count, 4)
+        let dir = try temporaryDirectory()
+        for name in cases {
+            let m = try manifest(name)
+            let out = dir + "/\(name.split(separator: "/").last!).png"
+            var args = ["generate", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--prompt", m["prompt"] as! String,
+                        "--seed", "\(m["seed"] as! Int)", "--steps", "\(m["steps"] as! Int)", "--width", "\(m["width"] as! Int)",
+                        "--height", "\(m["height"] as! Int)", "--precision", "fp32", "--output", out]
+            let g = m["guidance_scale"] as! Double
+            if g > 0 { args += ["--guidance", "\(g)", "--negative-prompt", m["negative_prompt"] as! String] }
+            let r = try MFluxBinary.run(args)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out)
+            let (image, text) = try PNG.read(out)
+            let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+            XCTAssertEqual(image.pixels.count, expected.count, name)
+            var close = 0, worst = 0
+            for (a, b) in zip(image.pixels, expected) {
+                let d = abs(Int(a) - Int(b))
+                if d <= 1 { close += 1 }
+                worst = max(worst, d)
+            }
+            let frac = Double(close) / Double(expected.count)
+            XCTAssertGreaterThanOrEqual(frac, 0.99, "\(name): \(frac) within 1 level")
+            XCTAssertLessThanOrEqual(worst, 3, "\(name): max difference \(worst)")
+            print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(worst)")
+            XCTAssertEqual(text.first { $0.key == "seed" }?.value, "\(m["seed"] as! Int)")
+        }
+    }
+
+    func testOutputIsNeverOverwritten() throws {
+        let dir = try temporaryDirectory()
+        let args = ["generate", "--model", Self.exports + "/zimage/checkpoints/base", "--prompt", "a cat", "--seed", "1",
+                    "--steps", "1", "--width", "32", "--height", "32", "--output", dir + "/out.png"]
+        XCTAssertEqual(try MFluxBinary.run(args).status, 0)
+        let first = try Data(contentsOf: URL(fileURLWithPath: dir + "/out.png"))
+        var second = args
+        second[6] = "2"
+        let r = try MFluxBinary.run(second)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), dir + "/out_1.png")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/out.png")), first, "the first image is untouched")
+    }
+
+    func testBadInputsGiveOneLineAndNonZeroExit() throws {
+        let dir = try temporaryDirectory()
+        let model = Self.exports + "/zimage/checkpoints/base"
+        // An incomplete pipeline folder and one of an unknown pipeline class.
+        try FileManager.default.createDirectory(atPath: dir + "/incomplete", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: model + "/model_index.json", toPath: dir + "/incomplete/model_index.json")
+        try FileManager.default.createDirectory(atPath: dir + "/unknown", withIntermediateDirectories: true)
+        try #"{"_class_name": "StableDiffusionPipeline"}"#.write(toFile: dir + "/unknown/model_index.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/readonly", withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: dir + "/readonly")
+        let base = ["generate", "--model", model, "--prompt", "a cat", "--seed", "1", "--steps", "1", "--width", "32", "--height", "32"]
+        func with(_ key: String, _ value: String) -> [String] {
+            var a = base
+            if let i = a.firstIndex(of: key) { a[i + 1] = value } else { a += [key, value] }
+            return a
+        }
+        let cases: [(String, [String], String)] = [
+            ("missing folder", with("--model", dir + "/nope"), "does not exist"),
+            ("incomplete folder", with("--model", dir + "/incomplete"), "missing"),
+            ("unknown pipeline", with("--model", dir + "/unknown"), "StableDiffusionPipeline"),
+            ("not a pipeline folder", with("--model", dir), "model_index.json"),
+            ("size not a multiple of 16", with("--width", "40"), "multiples of 16"),
+            ("zero size", with("--height", "0"), "positive"),
+            ("empty prompt", with("--prompt", ""), "prompt"),
+            ("bad precision", with("--precision", "fp8"), "precision"),
+            ("bad steps", with("--steps", "-2"), "steps"),
+            ("bad seed", with("--seed", "abc"), "seed"),
+            ("bad guidance", with("--guidance", "much"), "guidance"),
+            ("not a png", with("--output", dir + "/x.jpg"), ".png"),
+            ("missing output folder", with("--output", dir + "/no/such/x.png"), "does not exist"),
+            ("unknown alias", with("--model", "sdxl"), "unknown model"),
+        ]
+        for (what, args, words) in cases {
+            let r = try MFluxBinary.run(args)
+            XCTAssertNotEqual(r.status, 0, what)
+            XCTAssertEqual(r.stderrLines.filter { !$0.hasPrefix("seed: ") }.count, 1, "\(what): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(words), "\(what): \(r.stderr)")
+            XCTAssertTrue(r.stdout.isEmpty, what)
+        }
+        if getuid() != 0 {  // root may write anywhere
+            let r = try MFluxBinary.run(with("--output", dir + "/readonly/x.png"))
+            XCTAssertNotEqual(r.status, 0)
+        }
+        // An alias that is not in the cache says how to download it.
+        let r = try MFluxBinary.run(with("--model", "z-image-turbo"), environment: ["HF_HOME": dir + "/hf"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("hf download Tongyi-MAI/Z-Image-Turbo"), r.stderr)
+    }
+
+    func testAliasResolvesFromTheHuggingFaceCache() throws {
+        let dir = try temporaryDirectory()
+        let snap = dir + "/hub/models--Tongyi-MAI--Z-Image-Turbo/snapshots/abc123"
+        try FileManager.default.createDirectory(atPath: (snap as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: snap, withDestinationPath: Self.exports + "/zimage/checkpoints/base")
+        try FileManager.default.createDirectory(atPath: dir + "/hub/models--Tongyi-MAI--Z-Image-Turbo/refs", withIntermediateDirectories: true)
+        try "abc123".write(toFile: dir + "/hub/models--Tongyi-MAI--Z-Image-Turbo/refs/main", atomically: true, encoding: .utf8)
+        let r = try MFluxBinary.run(["generate", "--model", "z-image-turbo", "--prompt", "a cat", "--seed", "3", "--steps", "1",
+                                     "--width", "32", "--height", "32", "--output", dir + "/a.png"], environment: ["HF_HOME": dir])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/a.png"))
+    }
+}
