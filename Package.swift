@@ -32,7 +32,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "mflux-bench",
-            dependencies: [.product(name: "TensorKit", package: "TensorKit")],
+            dependencies: [
+                .product(name: "TensorKit", package: "TensorKit"),
+                .product(name: "Tokenizers", package: "Tokenizers"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import TensorKit
+import Tokenizers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,7 @@ import Glibc
 ///   mflux-bench gemm-bf16 [N] [repeats]       TensorKit linear with a bf16 weight
 ///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
 ///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
+///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
 @main
 struct Bench {
     static func now() -> Double {
@@ -115,6 +117,17 @@ struct Bench {
             let gflops: Double = flops / t / 1e9
             print(String(format: "conv %dx%d %d->%d best=%.3fs gflops=%.1f workspace=%.1fMiB (whole-image im2col %.0fMiB)",
                          hh, ww, cin, cout, t, gflops, wsMiB, wholeMiB))
+        case "tokenizer":
+            guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
+            let t0 = now()
+            let tok = try Tokenizer(folder: args[1])
+            let load = now() - t0
+            let lines = try String(contentsOfFile: args[2], encoding: .utf8).split(separator: "\n").map(String.init)
+            let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+            var count = 0
+            let t = best(3) { count = lines.reduce(0) { $0 + tok.encode($1).count } }
+            print(String(format: "tokenizer load=%.3fs encode=%.4fs texts=%d bytes=%d tokens=%d (%.2f MB/s)",
+                         load, t, lines.count, bytes, count, Double(bytes) / t / 1e6))
         default:
             print("unknown mode \(mode)")
             exit(2)
