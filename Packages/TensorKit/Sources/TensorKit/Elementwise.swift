@@ -96,26 +96,18 @@ extension ComputeContext {
     /// `x + s · d` element-wise with scalar `s`, rounded twice as PyTorch's `x + s * d` (no fused
     /// multiply-add); `x` and `d` have equal shapes. The flow-match Euler step.
     public func addScaled(_ x: Tensor, _ d: Tensor, scale s: Float) -> Tensor {
-        precondition(x.shape == d.shape, "addScaled shapes differ: \(x.shape) and \(d.shape)")
-        let xf = x.toFloat32(context: self), df = d.toFloat32(context: self)
-        var out = Tensor(uninitialized: x.shape, dtype: .float32)
-        let op = UncheckedSendable(out.mutableFloatPointer())
-        let path = kernelPath.cValue
-        let n = x.count
-        withExtendedLifetime((xf, df)) {
-            let xp = UncheckedSendable(xf.floatPointer), dp = UncheckedSendable(df.floatPointer)
-            let chunk = 1 << 14
-            parallelFor((n + chunk - 1) / chunk) { c in
-                let lo = c * chunk
-                tk_axpy_nofma(path, xp.value + lo, s, dp.value + lo, op.value + lo, min(chunk, n - lo))
-            }
-        }
-        return out
+        pairwise(x, d, "addScaled") { tk_axpy_nofma($0, $1, s, $2, $3, $4) }
     }
 
     /// `silu(a) · b` element-wise (SwiGLU); `a` and `b` have equal shapes.
     public func siluMul(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "siluMul shapes differ: \(a.shape) and \(b.shape)")
+        pairwise(a, b, "siluMul") { tk_silu_mul($0, $1, $2, $3, $4) }
+    }
+
+    /// Applies a C kernel of two equal-shape inputs over chunks in parallel.
+    func pairwise(_ a: Tensor, _ b: Tensor, _ name: String,
+                  _ kernel: @escaping @Sendable (tk_kernel_path, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        precondition(a.shape == b.shape, "\(name) shapes differ: \(a.shape) and \(b.shape)")
         let af = a.toFloat32(context: self), bf = b.toFloat32(context: self)
         var out = Tensor(uninitialized: a.shape, dtype: .float32)
         let op = UncheckedSendable(out.mutableFloatPointer())
@@ -126,7 +118,7 @@ extension ComputeContext {
             let chunk = 1 << 14
             parallelFor((n + chunk - 1) / chunk) { c in
                 let lo = c * chunk
-                tk_silu_mul(path, ap.value + lo, bp.value + lo, op.value + lo, min(chunk, n - lo))
+                kernel(path, ap.value + lo, bp.value + lo, op.value + lo, min(chunk, n - lo))
             }
         }
         return out
