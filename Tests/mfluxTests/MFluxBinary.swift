@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// Runs the built `mflux` executable (never `swift run`, which deadlocks on the build lock
-/// inside `swift test`).
+/// Runs the built `mflux` executable (never through the package manager's run command, which
+/// deadlocks on the build lock inside `swift test`).
 enum MFluxBinary {
     /// The repository root (the folder holding this package's Package.swift).
     static let repositoryRoot: String = {
