@@ -35,6 +35,8 @@ let package = Package(
             dependencies: [
                 .product(name: "TensorKit", package: "TensorKit"),
                 .product(name: "Tokenizers", package: "Tokenizers"),
+                .product(name: "SafetensorsIO", package: "SafetensorsIO"),
+                .product(name: "ModelZoo", package: "ModelZoo"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

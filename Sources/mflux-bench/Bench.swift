@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ModelZoo
 import TensorKit
 import Tokenizers
 #if canImport(Glibc)
@@ -15,6 +16,8 @@ import Glibc
 ///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
 ///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
 ///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
+///   mflux-bench zimage-block [layers] [img tokens] [cap tokens]   Z-Image transformer at full width
+///                                               (3840, 30 heads), random bf16 weights, no refiners
 @main
 struct Bench {
     static func now() -> Double {
@@ -43,6 +46,26 @@ struct Bench {
             b = min(b, now() - t0)
         }
         return b
+    }
+
+    /// The shape of a Z-Image transformer tensor (for the random-weight benchmark).
+    static func expectedShape(_ name: String, config c: ZImageTransformerConfig) -> [Int] {
+        let d = c.dim, a = c.adalnDim, f = c.ffnHidden, hd = c.headDim
+        let table: [(String, [Int])] = [
+            ("t_embedder.mlp.0.weight", [1024, 256]), ("t_embedder.mlp.0.bias", [1024]),
+            ("t_embedder.mlp.2.weight", [a, 1024]), ("t_embedder.mlp.2.bias", [a]),
+            ("all_x_embedder.2-1.weight", [d, 64]), ("all_x_embedder.2-1.bias", [d]),
+            ("all_final_layer.2-1.linear.weight", [64, d]), ("all_final_layer.2-1.linear.bias", [64]),
+            ("all_final_layer.2-1.adaLN_modulation.1.weight", [d, a]), ("all_final_layer.2-1.adaLN_modulation.1.bias", [d]),
+            ("cap_embedder.0.weight", [c.capFeatDim]), ("cap_embedder.1.weight", [d, c.capFeatDim]), ("cap_embedder.1.bias", [d]),
+            ("x_pad_token", [1, d]), ("cap_pad_token", [1, d]),
+            ("attention.norm_q.weight", [hd]), ("attention.norm_k.weight", [hd]),
+            ("feed_forward.w1.weight", [f, d]), ("feed_forward.w3.weight", [f, d]), ("feed_forward.w2.weight", [d, f]),
+            ("adaLN_modulation.0.weight", [4 * d, a]), ("adaLN_modulation.0.bias", [4 * d]),
+            ("norm1.weight", [d]), ("norm2.weight", [d]),
+            ("to_q.weight", [d, d]), ("to_k.weight", [d, d]), ("to_v.weight", [d, d]), ("to_out.0.weight", [d, d]),
+        ]
+        return table.first { name.hasSuffix($0.0) }?.1 ?? [d]
     }
 
     static func main() throws {
@@ -117,6 +140,31 @@ struct Bench {
             let gflops: Double = flops / t / 1e9
             print(String(format: "conv %dx%d %d->%d best=%.3fs gflops=%.1f workspace=%.1fMiB (whole-image im2col %.0fMiB)",
                          hh, ww, cin, cout, t, gflops, wsMiB, wholeMiB))
+        case "zimage-block":
+            let nLayers = arg(1, 1), imgTokens = arg(2, 1024), capTokens = arg(3, 128)
+            var config = ZImageTransformerConfig()
+            config.nLayers = nLayers
+            config.nRefinerLayers = 0
+            let weights = RandomWeights(dtype: .bfloat16)
+            // Ask the model for its tensors: build once through a recording pass.
+            let recorder = WeightLoader(source: weights, component: "transformer")
+            while true {
+                do throws(ModelError) {
+                    _ = try ZImageTransformer2DModel(config: config, loader: recorder)
+                    break
+                } catch {
+                    guard case let .missingTensor(_, name) = error else { print("\(error)"); exit(1) }
+                    weights.make(name, shape: Bench.expectedShape(name, config: config), context: ctx)
+                }
+            }
+            let model = try ZImageTransformer2DModel(config: config, loader: WeightLoader(source: weights, component: "transformer"))
+            let side = Int(Double(imgTokens).squareRoot())
+            let latent = filled([16, 1, 2 * side, 2 * side], seed: 9)
+            let caption = filled([capTokens, config.capFeatDim], seed: 10)
+            var y = Tensor(zeros: [1])
+            let t = best(2) { y = try! model(latent: latent, t: 0.5, caption: caption, context: ctx) }
+            withExtendedLifetime(y) {}
+            print(String(format: "zimage-block layers=%d tokens=%d+%d best=%.3fs", nLayers, side * side, capTokens, t))
         case "tokenizer":
             guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
             let t0 = now()
