@@ -20,20 +20,18 @@ struct Inspect: ParsableCommand {
     var filter: String?
 
     func run() throws {
-        try reportingErrors {
-            var regex: Regex<AnyRegexOutput>?
-            if let filter {
-                do { regex = try Regex(filter) } catch { throw CLIError("invalid --filter regular expression \"\(filter)\": \(error)") }
-            }
-            // Open and validate everything before printing anything.
-            let components = try CheckpointInspector.open(path)
-            let ctx: ComputeContext? = stats ? try ComputeContext() : nil
-            if let w = ctx?.blas.warning { FileHandle.standardError.write(Data((w + "\n").utf8)) }
-            var out = ""
-            for component in components {
-                out += CheckpointInspector.describe(component, filter: regex, statsContext: ctx)
-            }
-            FileHandle.standardOutput.write(Data(out.utf8))
+        var regex: Regex<AnyRegexOutput>?
+        if let filter {
+            do { regex = try Regex(filter) } catch { throw CLIError("invalid --filter regular expression \"\(filter)\": \(error)") }
         }
+        // Open and validate everything before printing anything.
+        let components = try CheckpointInspector.open(path)
+        let ctx: ComputeContext? = stats ? try ComputeContext() : nil
+        if let w = ctx?.blas.warning { FileHandle.standardError.write(Data((w + "\n").utf8)) }
+        var out = ""
+        for component in components {
+            out += CheckpointInspector.describe(component, filter: regex, statsContext: ctx)
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 }

@@ -15,8 +15,9 @@ struct MFlux: ParsableCommand {
     @Flag(name: .long, help: "Print the version, the BLAS kernels in use, the kernel path and the thread counts.")
     var version = false
 
-    /// Parses and runs; any error is one line on stderr (`mflux: error: ...`) with a non-zero
-    /// exit code (argument errors keep ArgumentParser's code, 64), help goes to stdout.
+    /// Parses and runs. This is the one place errors are reported: any error (argument, file,
+    /// model, CLIError) becomes one line on stderr (`mflux: error: ...`) with a non-zero exit code
+    /// (1; argument errors keep ArgumentParser's 64); help goes to stdout.
     static func main() {
         do {
             var command = try parseAsRoot()

@@ -20,22 +20,20 @@ struct Tokenize: ParsableCommand {
     var texts: [String] = []
 
     func run() throws {
-        try reportingErrors {
-            let path = try ModelResolver.resolve(model)
-            let tokenizer = try Tokenizer(folder: path + "/tokenizer")
-            var wrap: (String) -> String = { $0 }
-            if chat {
-                switch try ModelIndex.pipelineClass(modelPath: path) {
-                case "ZImagePipeline": wrap = ChatTemplate.zImage
-                case "Flux2KleinPipeline": wrap = ChatTemplate.flux2Klein
-                case let other: throw CLIError("\(path): no chat template for pipeline \(other)")
-                }
+        let path = try ModelResolver.resolve(model)
+        let tokenizer = try Tokenizer(folder: path + "/tokenizer")
+        var wrap: (String) -> String = { $0 }
+        if chat {
+            switch try ModelIndex.pipelineClass(modelPath: path) {
+            case "ZImagePipeline": wrap = ChatTemplate.zImage
+            case "Flux2KleinPipeline": wrap = ChatTemplate.flux2Klein
+            case let other: throw CLIError("\(path): no chat template for pipeline \(other)")
             }
-            var out = ""
-            for text in texts {
-                out += "[" + tokenizer.encode(wrap(text)).map(String.init).joined(separator: ", ") + "]\n"
-            }
-            FileHandle.standardOutput.write(Data(out.utf8))
         }
+        var out = ""
+        for text in texts {
+            out += "[" + tokenizer.encode(wrap(text)).map(String.init).joined(separator: ", ") + "]\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 }
