@@ -48,26 +48,6 @@ struct Bench {
         return b
     }
 
-    /// The shape of a Z-Image transformer tensor (for the random-weight benchmark).
-    static func expectedShape(_ name: String, config c: ZImageTransformerConfig) -> [Int] {
-        let d = c.dim, a = c.adalnDim, f = c.ffnHidden, hd = c.headDim
-        let table: [(String, [Int])] = [
-            ("t_embedder.mlp.0.weight", [1024, 256]), ("t_embedder.mlp.0.bias", [1024]),
-            ("t_embedder.mlp.2.weight", [a, 1024]), ("t_embedder.mlp.2.bias", [a]),
-            ("all_x_embedder.2-1.weight", [d, 64]), ("all_x_embedder.2-1.bias", [d]),
-            ("all_final_layer.2-1.linear.weight", [64, d]), ("all_final_layer.2-1.linear.bias", [64]),
-            ("all_final_layer.2-1.adaLN_modulation.1.weight", [d, a]), ("all_final_layer.2-1.adaLN_modulation.1.bias", [d]),
-            ("cap_embedder.0.weight", [c.capFeatDim]), ("cap_embedder.1.weight", [d, c.capFeatDim]), ("cap_embedder.1.bias", [d]),
-            ("x_pad_token", [1, d]), ("cap_pad_token", [1, d]),
-            ("attention.norm_q.weight", [hd]), ("attention.norm_k.weight", [hd]),
-            ("feed_forward.w1.weight", [f, d]), ("feed_forward.w3.weight", [f, d]), ("feed_forward.w2.weight", [d, f]),
-            ("adaLN_modulation.0.weight", [4 * d, a]), ("adaLN_modulation.0.bias", [4 * d]),
-            ("norm1.weight", [d]), ("norm2.weight", [d]),
-            ("to_q.weight", [d, d]), ("to_k.weight", [d, d]), ("to_v.weight", [d, d]), ("to_out.0.weight", [d, d]),
-        ]
-        return table.first { name.hasSuffix($0.0) }?.1 ?? [d]
-    }
-
     static func main() throws {
         let args = Array(CommandLine.arguments.dropFirst())
         let mode = args.first ?? "gemm"
@@ -146,15 +126,16 @@ struct Bench {
             config.nLayers = nLayers
             config.nRefinerLayers = 0
             let weights = RandomWeights(dtype: .bfloat16)
-            // Ask the model for its tensors: build once through a recording pass.
+            // Build until the model has asked for every tensor; each missing one is created with
+            // the shape the model expects.
             let recorder = WeightLoader(source: weights, component: "transformer")
             while true {
                 do throws(ModelError) {
                     _ = try ZImageTransformer2DModel(config: config, loader: recorder)
                     break
                 } catch {
-                    guard case let .missingTensor(_, name) = error else { print("\(error)"); exit(1) }
-                    weights.make(name, shape: Bench.expectedShape(name, config: config), context: ctx)
+                    guard case let .missingTensor(_, name, shape) = error else { print("\(error)"); exit(1) }
+                    weights.make(name, shape: shape, context: ctx)
                 }
             }
             let model = try ZImageTransformer2DModel(config: config, loader: WeightLoader(source: weights, component: "transformer"))

@@ -75,7 +75,7 @@ final class ZImageNegativeControlTests: XCTestCase {
         var deeper = config
         deeper.nLayers += 1
         XCTAssertThrowsError(try ZImageTransformer2DModel(config: deeper, loader: WeightLoader(source: try Checkpoint.open(folder), component: "transformer"))) {
-            XCTAssertEqual(($0 as? ModelError)?.description, "transformer: missing tensor layers.2.attention.to_q.weight")
+            XCTAssertEqual(($0 as? ModelError)?.description, "transformer: missing tensor layers.2.attention.to_q.weight (expected shape [64, 64])")
         }
         // Unexpected: a config with one layer fewer leaves layers.1.* unused.
         var shallower = config

@@ -17,10 +17,3 @@ public enum ConfigFile {
         }
     }
 }
-
-extension KeyedDecodingContainer {
-    /// The value for `key`, or `fallback` when the key is absent or null.
-    func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? fallback
-    }
-}

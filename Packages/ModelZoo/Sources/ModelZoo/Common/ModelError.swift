@@ -2,8 +2,8 @@
 public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A config file is missing, unreadable, or describes something the code does not support.
     case invalidConfig(String)
-    /// A tensor the model needs is absent from the checkpoint.
-    case missingTensor(component: String, name: String)
+    /// A tensor the model needs (with the shape it expects) is absent from the checkpoint.
+    case missingTensor(component: String, name: String, shape: [Int])
     /// The checkpoint holds tensors the model neither uses nor declares unused.
     case unexpectedTensors(component: String, names: [String])
     /// A tensor's shape differs from what the config implies.
@@ -18,7 +18,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .invalidConfig(let m), .checkpoint(let m), .invalidInput(let m): return m
-        case let .missingTensor(c, n): return "\(c): missing tensor \(n)"
+        case let .missingTensor(c, n, shape): return "\(c): missing tensor \(n) (expected shape \(shape))"
         case let .unexpectedTensors(c, names):
             let shown = names.prefix(5).joined(separator: ", ")
             return "\(c): \(names.count) unexpected tensor(s): \(shown)\(names.count > 5 ? ", ..." : "")"

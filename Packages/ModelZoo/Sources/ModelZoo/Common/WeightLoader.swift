@@ -49,14 +49,8 @@ public final class WeightLoader {
         accounted.insert(name)
     }
 
-    /// Declares every tensor whose name starts with `prefix` known-unused (shapes not checked:
-    /// for parts of a checkpoint the model never builds, e.g. an LM head's own modules).
-    public func declareUnused(prefix: String) {
-        for n in source.tensorNames where n.hasPrefix(prefix) { accounted.insert(n) }
-    }
-
     private func check(_ name: String, shape: [Int], anyDType: Bool = false) throws(ModelError) {
-        guard let info = source.info(name) else { throw .missingTensor(component: component, name: name) }
+        guard let info = source.info(name) else { throw .missingTensor(component: component, name: name, shape: shape) }
         guard anyDType || info.dtype.isComputeFloat else {
             throw .unsupportedDType(component: component, name: name, dtype: info.dtype.safetensorsName)
         }

@@ -27,12 +27,6 @@ public struct Linear: LinearLayer {
         self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
     }
 
-    /// A layer from explicit tensors (tests and tools).
-    public init(weight: Tensor, bias: Tensor?) {
-        self.weight = weight
-        self.bias = bias
-    }
-
     public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
         context.linear(x, weight: weight, bias: bias)
     }
