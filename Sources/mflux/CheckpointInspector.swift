@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import SafetensorsIO
 import TensorKit
 
@@ -17,31 +18,25 @@ enum CheckpointInspector {
     /// Opens `path`: a diffusers pipeline folder (every component with weights is opened and
     /// validated), or anything ``Checkpoint/open(_:)`` accepts.
     static func open(_ path: String) throws -> [InspectedComponent] {
-        let indexPath = path + "/model_index.json"
-        guard FileManager.default.fileExists(atPath: indexPath) else {
+        guard ModelIndex.isPipelineFolder(path) else {
             return [InspectedComponent(name: nil, className: nil, source: try Checkpoint.open(path))]
         }
-        guard let data = FileManager.default.contents(atPath: indexPath) else { throw CLIError("\(indexPath): cannot read") }
-        let json: JSONValue
-        do { json = try JSONParser.parse(Array(data)) } catch { throw CLIError("\(indexPath): invalid JSON: \(error)") }
-        guard let pairs = json.objectValue else { throw CLIError("\(indexPath): not a JSON object") }
+        let (_, listed) = try ModelIndex.read(modelPath: path)
+        if listed.isEmpty { throw CLIError("\(path)/model_index.json: lists no components") }
         var components: [InspectedComponent] = []
-        for (key, value) in pairs.sorted(by: { $0.0 < $1.0 }) where !key.hasPrefix("_") {
-            guard let spec = value.arrayValue, spec.count == 2 else { continue }
-            guard let cls = spec[1].stringValue, spec[0].stringValue != nil else { continue }  // [null, null]: unused component
-            let folder = path + "/" + key
+        for c in listed {
+            let folder = path + "/" + c.name
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-                throw CLIError("\(path): component \(key) (\(cls)) listed in model_index.json has no folder")
+                throw CLIError("\(path): component \(c.name) (\(c.className)) listed in model_index.json has no folder")
             }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             let hasWeights = files.contains { $0.hasSuffix(".safetensors") || $0.hasSuffix(".safetensors.index.json") }
             if !hasWeights && files.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".ckpt") }) {
                 throw CLIError("\(folder): only pickle weights (.bin/.pt); mflux reads safetensors")
             }
-            components.append(InspectedComponent(name: key, className: cls, source: hasWeights ? try Checkpoint.open(folder) : nil))
+            components.append(InspectedComponent(name: c.name, className: c.className, source: hasWeights ? try Checkpoint.open(folder) : nil))
         }
-        if components.isEmpty { throw CLIError("\(indexPath): lists no components") }
         return components
     }
 
