@@ -8,13 +8,17 @@ let package = Package(
     products: [
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
     ],
+    dependencies: [
+        // Tests only: reading the exported token ids.
+        .package(path: "../SafetensorsIO"),
+    ],
     targets: [
         .target(name: "Tokenizers", swiftSettings: [.swiftLanguageMode(.v6)]),
         // zlib, for the tests' gzipped real-vocabulary fixture only.
         .systemLibrary(name: "CZlibTestSupport", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .testTarget(
             name: "TokenizersTests",
-            dependencies: ["Tokenizers", "CZlibTestSupport"],
+            dependencies: ["Tokenizers", "CZlibTestSupport", .product(name: "SafetensorsIO", package: "SafetensorsIO")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

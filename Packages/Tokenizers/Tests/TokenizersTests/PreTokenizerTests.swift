@@ -1,7 +1,8 @@
 import Tokenizers
 import XCTest
 
-/// Hand-checked splits of the Qwen pre-tokenizer regex.
+/// Splits of the Qwen pre-tokenizer regex; every expected list is what Hugging Face `tokenizers`
+/// gives (`pre_tokenizers.Split(Regex(pattern), "isolated").pre_tokenize_str`).
 final class PreTokenizerTests: XCTestCase {
     func pieces(_ s: String) -> [String] {
         let sc = Array(s.unicodeScalars)

@@ -1,5 +1,6 @@
 import CZlibTestSupport
 import Foundation
+import SafetensorsIO
 import Tokenizers
 import XCTest
 
@@ -90,11 +91,9 @@ final class TokenizerFixtureTests: XCTestCase {
             let prompt = manifest["prompt"] as! String
             let text = name.hasPrefix("zimage") ? ChatTemplate.zImage(prompt) : ChatTemplate.flux2Klein(prompt)
             let (ids, mask) = try tok.encode(text, maxLength: 512)
-            // The exported ids/masks are in the case's tensors file; compare through the manifest-listed
-            // key shapes here and the values with a tiny reader (raw safetensors, I64 and U8).
-            let tensors = try RawSafetensors(path: "\(Self.exports)/\(name)/tensors.safetensors")
-            XCTAssertEqual(ids, try tensors.int64("tokenizer.input_ids"), name)
-            XCTAssertEqual(mask, try tensors.uint8("tokenizer.attention_mask").map(Int.init), name)
+            let tensors = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors")
+            XCTAssertEqual(ids, try tensors.tensor("tokenizer.input_ids").integers(), name)
+            XCTAssertEqual(mask, try tensors.tensor("tokenizer.attention_mask").integers(), name)
         }
     }
 }
