@@ -39,6 +39,10 @@ final class ZImageTransformerTests: XCTestCase {
         XCTAssertEqual(model.config.headDim, 32)
         XCTAssertThrowsError(try model(latent: Tensor(zeros: [16, 1, 3, 4]), t: 0.5, caption: Tensor(zeros: [5, 32]), context: ctx))
         XCTAssertThrowsError(try model(latent: Tensor(zeros: [16, 1, 4, 4]), t: 0.5, caption: Tensor(zeros: [5, 31]), context: ctx))
+        // A layout built for other shapes is refused.
+        let layout = try model.layout(latentShape: [16, 1, 4, 4], captionLength: 5)
+        XCTAssertEqual(layout.paddedImageTokens, 32)
+        XCTAssertThrowsError(try model(latent: Tensor(zeros: [16, 1, 4, 4]), t: 0.5, caption: Tensor(zeros: [6, 32]), layout: layout, context: ctx))
         // Positions beyond axes_lens (256 on the first axis) are refused, not read out of range.
         XCTAssertThrowsError(try model(latent: Tensor(zeros: [16, 1, 4, 4]), t: 0.5, caption: Tensor(zeros: [300, 32]), context: ctx))
     }

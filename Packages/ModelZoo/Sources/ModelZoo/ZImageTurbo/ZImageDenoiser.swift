@@ -45,16 +45,19 @@ public struct ZImageDenoiser: Sendable {
         if cfg && negative == nil { throw .invalidInput("guidance \(guidance.scale) needs negative prompt embeddings") }
         let (c, h, w) = (noise.shape[1], noise.shape[2], noise.shape[3])
         let scheduler = try scheduler(steps: steps, imageSeqLen: (h / 2) * (w / 2))
+        // Token layouts (RoPE tables) depend only on the shapes: built once, not per step.
+        let posLayout = try transformer.layout(latentShape: [c, 1, h, w], captionLength: prompt.shape[0])
+        let negLayout = try negative.map { (n: Tensor) throws(ModelError) in try transformer.layout(latentShape: [c, 1, h, w], captionLength: n.shape[0]) }
         var latents = noise.toFloat32(context: ctx)
         for (i, t) in scheduler.timesteps.enumerated() {
             let modelT = (1000 - t) / 1000
             var g = guidance.scale
             if cfg && guidance.truncation <= 1 && modelT > guidance.truncation { g = 0 }
             let x = latents.reshaped([c, 1, h, w])
-            let pos = try transformer(latent: x, t: modelT, caption: prompt, context: ctx)
+            let pos = try transformer(latent: x, t: modelT, caption: prompt, layout: posLayout, context: ctx)
             var pred = pos
             if cfg && g > 0 {
-                let neg = try transformer(latent: x, t: modelT, caption: negative!, context: ctx)
+                let neg = try transformer(latent: x, t: modelT, caption: negative!, layout: negLayout, context: ctx)
                 pred = ctx.addScaled(pos, ctx.sub(pos, neg), scale: g)
                 if guidance.normalization > 0 {
                     let posNorm = Self.norm(pos, ctx), predNorm = Self.norm(pred, ctx)

@@ -74,27 +74,32 @@ public struct ZImageTransformer2DModel: Sendable {
     /// Pads a token count to the next multiple of 32.
     static func padded(_ n: Int) -> Int { n + (sequenceMultiple - n % sequenceMultiple) % sequenceMultiple }
 
-    /// Runs one batch item.
-    /// - latent: `[C, F, H, W]` (the pipeline's `(16, 1, H/8, W/8)`), H and W multiples of 2.
-    /// - t: the model time `(1000 - timestep) / 1000` (multiplied by `t_scale` here).
-    /// - caption: `[L, cap_feat_dim]` text-encoder features of the real tokens.
-    /// - Returns: `[C, F, H, W]`, the raw model output (the pipeline negates it).
-    public func callAsFunction(latent: Tensor, t: Float, caption: Tensor, context ctx: ComputeContext) throws(ModelError) -> Tensor {
-        let c = config
-        guard latent.rank == 4, latent.shape[0] == c.inChannels, latent.shape[1] % framePatch == 0,
-              latent.shape[2] % patch == 0, latent.shape[3] % patch == 0, latent.shape[2] > 0, latent.shape[3] > 0 else {
-            throw .invalidInput("transformer latent must be [\(c.inChannels), F, H, W] with H, W multiples of \(patch), got \(latent.shape)")
-        }
-        guard caption.rank == 2, caption.shape[1] == c.capFeatDim, caption.shape[0] > 0 else {
-            throw .invalidInput("caption features must be [L > 0, \(c.capFeatDim)], got \(caption.shape)")
-        }
-        let (f, h, w) = (latent.shape[1], latent.shape[2], latent.shape[3])
-        let (ft, ht, wt) = (f / framePatch, h / patch, w / patch)
-        let nImg = ft * ht * wt, nImgPad = Self.padded(nImg)
-        let nCap = caption.shape[0], nCapPad = Self.padded(nCap)
+    /// The token layout of one batch item: padded lengths and RoPE tables. It depends only on
+    /// the latent size and the caption length, so a denoising loop builds it once, not per step.
+    public struct SequenceLayout: Sendable {
+        /// Latent `[C, F, H, W]` the layout is for.
+        public let latentShape: [Int]
+        /// Real and padded image / caption token counts.
+        public let imageTokens: Int, paddedImageTokens: Int, captionTokens: Int, paddedCaptionTokens: Int
+        /// RoPE tables of the image tokens, the caption tokens, and the unified `[image, caption]`
+        /// sequence.
+        let imageRope: RopeTable, captionRope: RopeTable, unifiedRope: RopeTable
+    }
 
-        // Positions: caption k -> (1 + k, 0, 0) through its padding; image (f, h, w) ->
-        // (nCapPad + 1 + f, h, w); image padding -> (0, 0, 0).
+    /// The layout for a latent of `latentShape` (`[C, F, H, W]`) and a caption of `captionLength`
+    /// tokens. Positions: caption k -> (1 + k, 0, 0) through its padding; image (f, h, w) ->
+    /// (padded caption + 1 + f, h, w); image padding -> (0, 0, 0). Throws when the shape does not
+    /// fit the model or a position exceeds `axes_lens`.
+    public func layout(latentShape: [Int], captionLength: Int) throws(ModelError) -> SequenceLayout {
+        let c = config
+        guard latentShape.count == 4, latentShape[0] == c.inChannels, latentShape[1] > 0, latentShape[1] % framePatch == 0,
+              latentShape[2] > 0, latentShape[3] > 0, latentShape[2] % patch == 0, latentShape[3] % patch == 0 else {
+            throw .invalidInput("transformer latent must be [\(c.inChannels), F, H, W] with H, W multiples of \(patch), got \(latentShape)")
+        }
+        guard captionLength > 0 else { throw .invalidInput("the caption has no tokens") }
+        let (ft, ht, wt) = (latentShape[1] / framePatch, latentShape[2] / patch, latentShape[3] / patch)
+        let nImg = ft * ht * wt, nImgPad = Self.padded(nImg)
+        let nCap = captionLength, nCapPad = Self.padded(nCap)
         let capIds = (0..<nCapPad).map { [1 + $0, 0, 0] }
         var imgIds: [[Int]] = []
         imgIds.reserveCapacity(nImgPad)
@@ -108,24 +113,47 @@ public struct ZImageTransformer2DModel: Sendable {
         }
         let capRope = RopeTable.multiAxis(ids: capIds, axesDims: c.axesDims, theta: c.ropeTheta, precision: .float32Angle)
         let imgRope = RopeTable.multiAxis(ids: imgIds, axesDims: c.axesDims, theta: c.ropeTheta, precision: .float32Angle)
+        let unified = RopeTable(positions: nImgPad + nCapPad, halfDim: imgRope.halfDim,
+                                cos: imgRope.cos + capRope.cos, sin: imgRope.sin + capRope.sin)
+        return SequenceLayout(latentShape: latentShape, imageTokens: nImg, paddedImageTokens: nImgPad, captionTokens: nCap,
+                              paddedCaptionTokens: nCapPad, imageRope: imgRope, captionRope: capRope, unifiedRope: unified)
+    }
+
+    /// Runs one batch item.
+    /// - latent: `[C, F, H, W]` (the pipeline's `(16, 1, H/8, W/8)`), H and W multiples of 2.
+    /// - t: the model time `(1000 - timestep) / 1000` (multiplied by `t_scale` here).
+    /// - caption: `[L, cap_feat_dim]` text-encoder features of the real tokens.
+    /// - layout: from ``layout(latentShape:captionLength:)`` for these shapes (built here when nil).
+    /// - Returns: `[C, F, H, W]`, the raw model output (the pipeline negates it).
+    public func callAsFunction(latent: Tensor, t: Float, caption: Tensor, layout: SequenceLayout? = nil,
+                               context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        let c = config
+        guard caption.rank == 2, caption.shape[1] == c.capFeatDim else {
+            throw .invalidInput("caption features must be [L > 0, \(c.capFeatDim)], got \(caption.shape)")
+        }
+        let lay: SequenceLayout
+        if let layout { lay = layout } else { lay = try self.layout(latentShape: latent.shape, captionLength: caption.shape[0]) }
+        guard lay.latentShape == latent.shape, lay.captionTokens == caption.shape[0] else {
+            throw .invalidInput("sequence layout is for \(lay.latentShape) and \(lay.captionTokens) caption tokens, got \(latent.shape) and \(caption.shape[0])")
+        }
+        let (f, h, w) = (latent.shape[1], latent.shape[2], latent.shape[3])
+        let (nImg, nImgPad, nCap, nCapPad) = (lay.imageTokens, lay.paddedImageTokens, lay.captionTokens, lay.paddedCaptionTokens)
 
         let adaln = tEmbedder(t * Float(c.tScale), ctx)
 
         // Image tokens: embed, pad with x_pad_token, noise refiner.
         var x = xEmbedder(ZImageLatents.patchify(latent, patch: patch, framePatch: framePatch), ctx)
         if nImgPad > nImg { x = Tensor.concat([x] + Array(repeating: xPadToken.toFloat32(context: ctx), count: nImgPad - nImg), axis: 0) }
-        for block in noiseRefiner { x = block(x, rope: imgRope, adaln: adaln, ctx) }
+        for block in noiseRefiner { x = block(x, rope: lay.imageRope, adaln: adaln, ctx) }
 
         // Caption tokens: RMSNorm + Linear, pad with cap_pad_token, context refiner.
         var cap = capLinear(capNorm(caption, ctx), ctx)
         if nCapPad > nCap { cap = Tensor.concat([cap] + Array(repeating: capPadToken.toFloat32(context: ctx), count: nCapPad - nCap), axis: 0) }
-        for block in contextRefiner { cap = block(cap, rope: capRope, adaln: nil, ctx) }
+        for block in contextRefiner { cap = block(cap, rope: lay.captionRope, adaln: nil, ctx) }
 
         // Unified sequence [image, caption]; every token (pads included) is attended.
         var u = Tensor.concat([x, cap], axis: 0)
-        let rope = RopeTable(positions: nImgPad + nCapPad, halfDim: imgRope.halfDim,
-                             cos: imgRope.cos + capRope.cos, sin: imgRope.sin + capRope.sin)
-        for block in layers { u = block(u, rope: rope, adaln: adaln, ctx) }
+        for block in layers { u = block(u, rope: lay.unifiedRope, adaln: adaln, ctx) }
         let out = finalLayer(u, adaln: adaln, ctx)
         return ZImageLatents.unpatchify(out, channels: c.inChannels, frames: f, height: h, width: w, patch: patch, framePatch: framePatch)
     }
