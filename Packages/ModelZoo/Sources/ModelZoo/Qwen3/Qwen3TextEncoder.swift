@@ -14,8 +14,10 @@ public struct Qwen3TextEncoder: Sendable {
 
     /// Loads the encoder in `folder`, building the layers needed for `hidden_states[deepest]`
     /// (transformers' numbering: 0 = embeddings, k = output of decoder layer k-1).
-    public init(folder: String, deepestHiddenState: Int) throws(ModelError) {
-        let config = try Qwen3Config.load(path: folder + "/config.json")
+    /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
+    public init(folder: String, deepestHiddenState: Int, config given: Qwen3Config? = nil) throws(ModelError) {
+        let config: Qwen3Config
+        if let given { config = given } else { config = try Qwen3Config.load(path: folder + "/config.json") }
         let loader = try WeightLoader(folder: folder, component: "text_encoder")
         try self.init(config: config, loader: loader, deepestHiddenState: deepestHiddenState)
         try loader.finish()

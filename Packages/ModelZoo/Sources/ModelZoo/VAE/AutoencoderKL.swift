@@ -15,8 +15,10 @@ public struct AutoencoderKL: Sendable {
     public let batchNormMean: Tensor?, batchNormVar: Tensor?
 
     /// Loads the VAE in `folder` (`config.json` + weights); every tensor must be used.
-    public init(folder: String, variant: VAEVariant) throws(ModelError) {
-        let config = try VAEConfig.load(path: folder + "/config.json", variant: variant)
+    /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
+    public init(folder: String, variant: VAEVariant, config given: VAEConfig? = nil) throws(ModelError) {
+        let config: VAEConfig
+        if let given { config = given } else { config = try VAEConfig.load(path: folder + "/config.json", variant: variant) }
         let loader = try WeightLoader(folder: folder, component: "vae")
         try self.init(config: config, loader: loader)
         try loader.finish()

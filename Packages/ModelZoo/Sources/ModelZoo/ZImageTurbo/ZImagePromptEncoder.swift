@@ -12,15 +12,17 @@ public struct ZImagePromptEncoder: Sendable {
     /// The text encoder (built up to the layer needed).
     public let encoder: Qwen3TextEncoder
 
-    /// Loads the tokenizer and text encoder of a Z-Image pipeline folder.
-    public init(modelPath: String) throws(ModelError) {
+    /// Loads the tokenizer and text encoder of a Z-Image pipeline folder (`config`: the text
+    /// encoder's, when already read).
+    public init(modelPath: String, config given: Qwen3Config? = nil) throws(ModelError) {
         do throws(TokenizerError) {
             tokenizer = try Tokenizer(folder: modelPath + "/tokenizer")
         } catch {
             throw .checkpoint(error.description)
         }
-        let config = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
-        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: config.numHiddenLayers - 1)
+        let config: Qwen3Config
+        if let given { config = given } else { config = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json") }
+        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: config.numHiddenLayers - 1, config: config)
     }
 
     /// The token ids and attention mask of `prompt`'s chat text.

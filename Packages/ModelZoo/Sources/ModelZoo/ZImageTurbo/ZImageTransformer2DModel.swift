@@ -25,8 +25,10 @@ public struct ZImageTransformer2DModel: Sendable {
 
     /// Loads the transformer in `folder` (`config.json` + single or sharded safetensors, any float
     /// dtype, memory-mapped). Every tensor must be used or known-unused.
-    public init(folder: String) throws(ModelError) {
-        let config = try ZImageTransformerConfig.load(path: folder + "/config.json")
+    /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
+    public init(folder: String, config given: ZImageTransformerConfig? = nil) throws(ModelError) {
+        let config: ZImageTransformerConfig
+        if let given { config = given } else { config = try ZImageTransformerConfig.load(path: folder + "/config.json") }
         let loader = try WeightLoader(folder: folder, component: "transformer")
         try self.init(config: config, loader: loader)
         try loader.finish()

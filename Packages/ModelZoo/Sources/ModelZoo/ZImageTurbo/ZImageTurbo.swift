@@ -89,7 +89,7 @@ public struct ZImageTurbo: Sendable {
         let latents = try denoise(noise: noise, prompt: prompt, negative: negative, steps: steps, guidance: guidance,
                                   context: ctx, progress: progress)
         // 4. Decode.
-        let decoder = ZImageImageDecoder(vae: try AutoencoderKL(folder: modelPath + "/vae", variant: .flux1))
+        let decoder = ZImageImageDecoder(vae: try AutoencoderKL(folder: modelPath + "/vae", variant: .flux1, config: vaeConfig))
         let image = try decoder.decode(latents, context: ctx)
         progress?(.decoded)
         return Result(pixels: ZImageImageDecoder.pixels(image, context: ctx), latents: latents)
@@ -98,7 +98,7 @@ public struct ZImageTurbo: Sendable {
     /// Encodes the prompt (and the negative prompt when given) with a text encoder that lives
     /// only inside this call.
     public func encodePrompts(_ prompt: String, negativePrompt: String?, context ctx: ComputeContext) throws(ModelError) -> (Tensor, Tensor?) {
-        let encoder = try ZImagePromptEncoder(modelPath: modelPath)
+        let encoder = try ZImagePromptEncoder(modelPath: modelPath, config: textEncoderConfig)
         let p = try encoder.encode(prompt, context: ctx)
         let n = try negativePrompt.map { (s: String) throws(ModelError) -> Tensor in try encoder.encode(s, context: ctx) }
         return (p, n)
@@ -106,7 +106,7 @@ public struct ZImageTurbo: Sendable {
 
     func denoise(noise: Tensor, prompt: Tensor, negative: Tensor?, steps: Int, guidance: ZImageGuidance,
                  context ctx: ComputeContext, progress: ((Progress) -> Void)?) throws(ModelError) -> Tensor {
-        let denoiser = ZImageDenoiser(transformer: try ZImageTransformer2DModel(folder: modelPath + "/transformer"),
+        let denoiser = ZImageDenoiser(transformer: try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig),
                                       schedulerConfig: schedulerConfig)
         progress?(.denoisingStarted(steps: steps))
         return try denoiser.denoise(noise: noise, prompt: prompt, negative: negative, steps: steps, guidance: guidance,
