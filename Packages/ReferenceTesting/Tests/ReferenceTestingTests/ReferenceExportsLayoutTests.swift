@@ -132,7 +132,9 @@ final class ReferenceExportsLayoutTests: XCTestCase {
         let c = Closeness(actual: a, expected: b)
         XCTAssertEqual(c.relative, 0.125)
         XCTAssertEqual(c.worstIndex, 2)
-        XCTAssertNotNil(assertReferenceClose(a, a, tolerance: 0, "identical"))
-        XCTAssertNotNil(assertImagesMatch([0, 10, 255], [1, 10, 254], "within a level"))
+        XCTAssertEqual(assertReferenceClose(a, a, tolerance: 0, "identical")?.relative, 0)
+        let m = assertImagesMatch([0, 10, 255, 7], [1, 10, 254, 7], "within a level")
+        XCTAssertEqual(m?.0, 1)
+        XCTAssertEqual(m?.1, 1)
     }
 }
