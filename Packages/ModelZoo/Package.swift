@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// ModelZoo: shared model blocks (layers, VAEs, attention) and per-model variants
-/// (ZImageTurbo/, later Flux2Klein/): configs, weight mapping, initializers, latent creators,
-/// pipeline pieces.
+/// ModelZoo: the shared generation core (Core/: model protocol, registry, stages with a residency
+/// policy, the flow-match denoising loop), shared blocks (Layers/, Common/ weight loader and
+/// configs, Qwen3/, VAE/) and one folder per model family (ZImage/, later Flux2/) holding only
+/// what differs: its blocks, weight names, prompt encoding and `predict`.
 let package = Package(
     name: "ModelZoo",
     products: [
@@ -14,6 +15,8 @@ let package = Package(
         .package(path: "../SafetensorsIO"),
         .package(path: "../Schedulers"),
         .package(path: "../Tokenizers"),
+        .package(path: "../ImageIO"),
+        .package(path: "../CallbackManager"),
         .package(path: "../ReferenceTesting"),
     ],
     targets: [
@@ -24,8 +27,10 @@ let package = Package(
                 .product(name: "SafetensorsIO", package: "SafetensorsIO"),
                 .product(name: "Schedulers", package: "Schedulers"),
                 .product(name: "Tokenizers", package: "Tokenizers"),
+                .product(name: "ImageIO", package: "ImageIO"),
+                .product(name: "CallbackManager", package: "CallbackManager"),
             ],
-            exclude: ["ZImageTurbo/README.md"],
+            exclude: ["ZImage/README.md"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import CallbackManager
 import Foundation
 import ModelZoo
 import ReferenceTesting
@@ -54,10 +55,12 @@ final class ZImageNegativeControlTests: XCTestCase {
         let other = try SafetensorsFile(path: root + "/noise/tensors.safetensors").tensor("randn.seed0.zimage_1x16x8x6")
         XCTAssertEqual(other.shape, try c.tensor("noise").shape)
         let cp = c.checkpointPath!
-        let denoiser = ZImageDenoiser(transformer: try ZImageTransformer2DModel(folder: cp + "/transformer"),
-                                      schedulerConfig: try FlowMatchEulerDiscreteSchedulerConfig.load(path: cp + "/scheduler/scheduler_config.json"))
-        let latents = try denoiser.denoise(noise: other, prompt: try c.tensor("prompt_embeds"), negative: nil,
-                                           steps: c.manifestValue("steps")!.intValue!, guidance: .none, context: ctx)
+        let loop = try ZImageSchedule.loop(config: try FlowMatchEulerDiscreteSchedulerConfig.load(path: cp + "/scheduler/scheduler_config.json"),
+                                           steps: c.manifestValue("steps")!.intValue!, imageSeqLen: (other.shape[2] / 2) * (other.shape[3] / 2))
+        let predictor = try ZImagePredictor(transformer: try ZImageTransformer2DModel(folder: cp + "/transformer"), prompt: try c.tensor("prompt_embeds"),
+                                            negative: nil, guidance: .none, latentShape: other.shape)
+        let info = LoopInfo(seed: 0, prompt: "", width: other.shape[3] * 8, height: other.shape[2] * 8, sigmas: loop.sigmas)
+        let latents = try loop.run(latents: other, predictor: predictor, info: info, callbacks: nil, context: ctx)
         let e = Closeness(actual: latents, expected: try c.tensor("final_latents")).relative
         XCTAssertGreaterThan(e, 0.1, "another seed's noise must not reproduce the final latents (rel \(e))")
     }

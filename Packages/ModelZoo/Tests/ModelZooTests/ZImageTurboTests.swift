@@ -1,4 +1,5 @@
 import Foundation
+import CallbackManager
 import ModelZoo
 import ReferenceTesting
 import TensorKit
@@ -23,55 +24,76 @@ final class ZImageTurboTests: XCTestCase {
     }
 
     func testEveryCaseFromPromptAndSeed() throws {
-        for name in try ReferenceExports.caseNames() where name.hasPrefix("zimage/") {
+        let names = try ReferenceExports.caseNames().filter { $0.hasPrefix("zimage/") }
+        XCTAssertGreaterThanOrEqual(names.count, 4)
+        for name in names {
             let c = try ReferenceCase(name)
-            let model = try ZImageTurbo(modelPath: c.checkpointPath!)
+            let generator = Generator(model: try ZImageTurbo(modelPath: c.checkpointPath!))
             let g = Float(c.manifestValue("guidance_scale")!.doubleValue!)
-            let negative = c.manifestValue("negative_prompt")?.stringValue ?? ""
+            let request = GenerationRequest(prompt: c.manifestValue("prompt")!.stringValue!,
+                                            negativePrompt: c.manifestValue("negative_prompt")?.stringValue,
+                                            seed: UInt64(c.manifestValue("seed")!.intValue!), steps: c.manifestValue("steps")!.intValue!,
+                                            width: c.manifestValue("width")!.intValue!, height: c.manifestValue("height")!.intValue!, guidance: g)
             // Prompt embeddings from the prompt text.
-            let (p, n) = try model.encodePrompts(c.manifestValue("prompt")!.stringValue!, negativePrompt: g > 0 ? negative : nil, context: ctx)
-            assertReferenceClose(p, try c.tensor("prompt_embeds"), tolerance: 1e-4, "\(name) prompt embeddings")
-            if g > 0 { assertReferenceClose(n!, try c.tensor("negative_prompt_embeds"), tolerance: 1e-4, "\(name) negative embeddings") }
-            let r = try model.generate(prompt: c.manifestValue("prompt")!.stringValue!, negativePrompt: negative,
-                                       seed: UInt64(c.manifestValue("seed")!.intValue!), steps: c.manifestValue("steps")!.intValue!,
-                                       width: c.manifestValue("width")!.intValue!, height: c.manifestValue("height")!.intValue!,
-                                       guidance: ZImageGuidance(scale: g), context: ctx)
+            let embeddings = try generator.conditioning(for: request, context: ctx)
+            assertReferenceClose(embeddings.prompt, try c.tensor("prompt_embeds"), tolerance: 1e-4, "\(name) prompt embeddings")
+            if g > 0 { assertReferenceClose(embeddings.negative!, try c.tensor("negative_prompt_embeds"), tolerance: 1e-4, "\(name) negative embeddings") }
+            XCTAssertEqual(embeddings.negative == nil, g == 0)
+            let r = try generator.generate(request, context: ctx)
+            XCTAssertEqual(r.timings["encode"], 0, "the prompt encoded above is cached")
             let lat = assertReferenceClose(r.latents, try c.tensor("final_latents"), tolerance: 1e-3, "\(name) final latents")
             let img = assertImagesMatch(r.pixels.scalars(as: UInt8.self), try c.tensor("image.uint8").scalars(as: UInt8.self), "\(name) image")
             print("measured \(name) prompt->image: latents \(lat?.description ?? "-"); within 1 level \(img?.0 ?? 0), max \(img?.1 ?? -1)")
         }
     }
 
-    /// The text encoder (and its file mappings) is released before the first denoising step,
-    /// while the transformer's weights are mapped.
+    /// Records the stage events and, at each, which checkpoint folders are mapped.
+    final class MapsRecorder: StageCallback, BeforeLoopCallback {
+        var events: [(StageEvent, [String])] = []
+        var mappedAtFirstStep: [String] = []
+        let probe: () -> [String]
+        init(probe: @escaping () -> [String]) { self.probe = probe }
+        func stage(_ event: StageEvent, manager: CallbackManager) { events.append((event, probe())) }
+        func beforeLoop(_ info: LoopInfo, latents: Tensor, manager: CallbackManager) { mappedAtFirstStep = probe() }
+    }
+
+    /// The text encoder (and its file mappings) is released before the transformer is loaded, and
+    /// its files are mapped while it encodes (positive control).
     func testTextEncoderIsReleasedBeforeDenoising() throws {
         let root = try ReferenceExports.root()
         let path = root + "/zimage/checkpoints/sharded"
-        let model = try ZImageTurbo(modelPath: path)
-        var checked = false
-        var encoderMappedAfterEncoding = true
-        _ = try model.generate(prompt: "a red fox", seed: 1, steps: 2, width: 32, height: 32, context: ctx) { event in
-            let maps = self.mappedPaths()
-            switch event {
-            case .promptEncoded:
-                encoderMappedAfterEncoding = maps.contains { $0.contains("/zimage/checkpoints/sharded/text_encoder/") }
-            case .denoisingStarted:
-                XCTAssertFalse(maps.contains { $0.contains("/zimage/checkpoints/sharded/text_encoder/") }, "text encoder still mapped")
-                XCTAssertTrue(maps.contains { $0.contains("/zimage/checkpoints/sharded/transformer/") }, "transformer not mapped")
-                checked = true
-            default: break
+        let callbacks = CallbackManager()
+        let recorder = MapsRecorder { self.mappedPaths() }
+        callbacks.register(recorder)
+        let generator = Generator(model: try ZImageTurbo(modelPath: path), callbacks: callbacks)
+        _ = try generator.generate(GenerationRequest(prompt: "a red fox", seed: 1, steps: 2, width: 32, height: 32), context: ctx)
+        let encoderFiles = { (maps: [String]) in maps.contains { $0.contains("/zimage/checkpoints/sharded/text_encoder/") } }
+        guard let encoded = recorder.events.first(where: { if case .promptEncoded = $0.0 { return true } else { return false } }) else {
+            return XCTFail("no promptEncoded event")
+        }
+        XCTAssertTrue(encoderFiles(encoded.1), "the encoder's files are mapped while it encodes")
+        XCTAssertFalse(encoderFiles(recorder.mappedAtFirstStep), "text encoder still mapped at the first step")
+        XCTAssertTrue(recorder.mappedAtFirstStep.contains { $0.contains("/zimage/checkpoints/sharded/transformer/") }, "transformer not mapped")
+        let order = recorder.events.compactMap { e -> String? in
+            switch e.0 {
+            case .loaded(let c, _): return "load \(c)"
+            case .released(let c): return "release \(c)"
+            default: return nil
             }
         }
-        XCTAssertTrue(checked)
-        XCTAssertFalse(encoderMappedAfterEncoding, "the encoder is released as soon as the prompt is encoded")
+        XCTAssertEqual(order, ["load text_encoder", "release text_encoder", "load transformer", "load vae"])
     }
 
     func testBadInputs() throws {
         let root = try ReferenceExports.root()
-        let model = try ZImageTurbo(modelPath: root + "/zimage/checkpoints/base")
-        for (prompt, w, h, steps) in [("", 32, 32, 2), ("a cat", 30, 32, 2), ("a cat", 32, 0, 2), ("a cat", 32, 32, 0)] {
-            XCTAssertThrowsError(try model.generate(prompt: prompt, seed: 1, steps: steps, width: w, height: h, context: ctx))
+        let generator = Generator(model: try ZImageTurbo(modelPath: root + "/zimage/checkpoints/base"))
+        for (prompt, w, h, steps, g) in [("", 32, 32, 2, 0), ("a cat", 30, 32, 2, 0), ("a cat", 32, 0, 2, 0), ("a cat", 32, 32, 0, 0),
+                                         ("a cat", 32, 32, 2, -1), ("a cat", 32, 32, 2, .nan), ("a cat", 8208, 32, 2, 0)] as [(String, Int, Int, Int, Float)] {
+            XCTAssertThrowsError(try generator.generate(GenerationRequest(prompt: prompt, seed: 1, steps: steps, width: w, height: h, guidance: g), context: ctx)) {
+                guard case .invalidInput? = $0 as? ModelError else { return XCTFail("\($0)") }
+            }
         }
+        XCTAssertEqual(generator.loadedComponents, [], "bad requests are refused before anything is loaded")
         XCTAssertThrowsError(try ZImageTurbo(modelPath: root + "/klein/checkpoints/base")) { XCTAssertTrue("\($0)".contains("Flux2KleinPipeline"), "\($0)") }
         XCTAssertThrowsError(try ZImageTurbo(modelPath: root + "/nowhere"))
     }

@@ -14,10 +14,16 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case checkpoint(String)
     /// An input (size, prompt, tensor shape) is not valid for the model.
     case invalidInput(String)
+    /// The run was asked to stop (Ctrl-C, SIGTERM, a cancelled token) at `stage`, e.g.
+    /// "after step 2/9"; `signal` is the signal number (0 when none).
+    case cancelled(stage: String, signal: Int32)
+    /// A callback (progress, stepwise images, ...) failed.
+    case callback(String)
 
     public var description: String {
         switch self {
-        case .invalidConfig(let m), .checkpoint(let m), .invalidInput(let m): return m
+        case .invalidConfig(let m), .checkpoint(let m), .invalidInput(let m), .callback(let m): return m
+        case let .cancelled(stage, _): return "interrupted \(stage); no image written for it"
         case let .missingTensor(c, n, shape): return "\(c): missing tensor \(n) (expected shape \(shape))"
         case let .unexpectedTensors(c, names):
             let shown = names.prefix(5).joined(separator: ", ")

@@ -1,0 +1,163 @@
+import CallbackManager
+import ImageIO
+import TensorKit
+
+/// A model's generation run, for any number of requests: encode the prompt -> load the
+/// transformer -> denoise once per seed -> decode, with components loaded and released as
+/// ``ResidencyPolicy`` says, encoded prompts cached, the callbacks told about every stage, and
+/// cancellation checked between stages and steps.
+///
+/// ```swift
+/// let generator = Generator(model: try ZImageTurbo(modelPath: folder))
+/// for seed in [1, 2, 3] {   // the transformer and VAE are loaded once
+///     let image = try generator.generate(GenerationRequest(prompt: "a fox", seed: seed, defaults: generator.defaults), context: ctx)
+/// }
+/// ```
+public final class Generator<Model: GenerationStages>: ImageGenerating {
+    /// The model.
+    public let model: Model
+    /// What stays loaded.
+    public let residency: ResidencyPolicy
+    /// The run's callbacks and cancellation token.
+    public let callbacks: CallbackManager
+
+    private var textEncoder: Model.TextEncoder?
+    private var denoiser: Model.Denoiser?
+    private var decoder: Model.Decoder?
+    private var encoded: [TextInputs: Model.Conditioning] = [:]
+    private var encodedOrder: [TextInputs] = []
+    /// Encoded prompts kept (the oldest is dropped first).
+    static var promptCacheSize: Int { 16 }
+
+    /// A generator for `model`.
+    public init(model: Model, residency: ResidencyPolicy = .balanced, callbacks: CallbackManager = CallbackManager()) {
+        self.model = model
+        self.residency = residency
+        self.callbacks = callbacks
+    }
+
+    public var defaults: GenerationDefaults { model.defaults }
+    public var modelPath: String { model.modelPath }
+
+    /// The components loaded now ("text_encoder", "transformer", "vae").
+    public var loadedComponents: [String] {
+        (textEncoder == nil ? [] : ["text_encoder"]) + (denoiser == nil ? [] : ["transformer"]) + (decoder == nil ? [] : ["vae"])
+    }
+
+    /// Generates one image. `imageIndex`/`imageCount` tell the callbacks where it stands in a run.
+    public func generate(_ request: GenerationRequest, imageIndex: Int = 0, imageCount: Int = 1,
+                         context ctx: ComputeContext) throws(ModelError) -> GeneratedImage {
+        try model.validate(request)
+        var timings: [String: Double] = [:]
+        try checkCancellation("before encoding the prompt")
+        // 1. Text (cached per prompt), then the encoder goes unless everything stays.
+        let (conditioning, encodeSeconds) = try encode(model.textInputs(request), context: ctx)
+        timings["encode"] = encodeSeconds
+        try checkCancellation("after encoding the prompt")
+        // 2. Denoise with the transformer (the VAE too when callbacks preview steps).
+        let transformer = try load(&denoiser, "transformer") { () throws(ModelError) in try model.loadDenoiser() }
+        if callbacks.needsDecoder { _ = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() } }
+        let loop = try model.denoisingLoop(request)
+        let predictor = try model.predictor(request, conditioning: conditioning, denoiser: transformer)
+        let initial = try model.initialLatents(request, context: ctx)
+        let info = LoopInfo(seed: request.seed, prompt: request.prompt, width: request.width, height: request.height,
+                            sigmas: loop.sigmas, startIndex: loop.startIndex, imageIndex: imageIndex, imageCount: imageCount)
+        if let vae = decoder {
+            callbacks.decoder = { [model] latents in
+                try RGBImage(tensor: try model.decode(latents, with: vae, context: ctx), channelsLast: true)
+            }
+        }
+        defer { callbacks.decoder = nil }
+        let clock = Clock()
+        let latents: Tensor
+        do throws(ModelError) {
+            latents = try loop.run(latents: initial, predictor: predictor, info: info, callbacks: callbacks, context: ctx)
+        } catch {
+            if residency == .lowMemory { releaseAll() }
+            throw error
+        }
+        timings["denoise"] = clock.seconds
+        callbacks.decoder = nil
+        if residency == .lowMemory { release(&denoiser, "transformer") }
+        try checkCancellation("after denoising")
+        // 3. Decode.
+        let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
+        let decodeClock = Clock()
+        let pixels = try model.decode(latents, with: vae, context: ctx)
+        timings["decode"] = decodeClock.seconds
+        callbacks.stage(.decoded(imageIndex: imageIndex, seconds: decodeClock.seconds))
+        if residency == .lowMemory { release(&decoder, "vae") }
+        return GeneratedImage(request: request, pixels: pixels, latents: latents, sigmas: loop.sigmas, timings: timings)
+    }
+
+    /// The encoded text of `request` (loading the text encoder when it is not cached; released
+    /// afterwards unless the policy keeps everything).
+    public func conditioning(for request: GenerationRequest, context ctx: ComputeContext) throws(ModelError) -> Model.Conditioning {
+        try encode(model.textInputs(request), context: ctx).0
+    }
+
+    /// `text` encoded, from the cache or by the text encoder, and the seconds that took.
+    private func encode(_ text: TextInputs, context ctx: ComputeContext) throws(ModelError) -> (Model.Conditioning, Double) {
+        if let cached = encoded[text] { return (cached, 0) }
+        let encoder = try load(&textEncoder, "text_encoder") { () throws(ModelError) in try model.loadTextEncoder() }
+        let clock = Clock()
+        let c = try model.encode(text, with: encoder, context: ctx)
+        callbacks.stage(.promptEncoded(seconds: clock.seconds))
+        encoded[text] = c
+        encodedOrder.append(text)
+        if encodedOrder.count > Self.promptCacheSize { encoded[encodedOrder.removeFirst()] = nil }
+        if residency != .keepAll { release(&textEncoder, "text_encoder") }
+        return (c, clock.seconds)
+    }
+
+    /// Releases every loaded component and the cached prompts.
+    public func releaseAll() {
+        release(&textEncoder, "text_encoder")
+        release(&denoiser, "transformer")
+        release(&decoder, "vae")
+        encoded = [:]
+        encodedOrder = []
+    }
+
+    private func load<T>(_ slot: inout T?, _ name: String, _ make: () throws(ModelError) -> T) throws(ModelError) -> T {
+        if let loaded = slot { return loaded }
+        let clock = Clock()
+        let value = try make()
+        slot = value
+        callbacks.stage(.loaded(component: name, seconds: clock.seconds))
+        return value
+    }
+
+    private func release<T>(_ slot: inout T?, _ name: String) {
+        guard slot != nil else { return }
+        slot = nil
+        callbacks.stage(.released(component: name))
+    }
+
+    private func checkCancellation(_ stage: String) throws(ModelError) {
+        if let signal = callbacks.cancellation.signal { throw .cancelled(stage: stage, signal: signal) }
+    }
+}
+
+/// A generator of any model, as the registry hands it out.
+public protocol ImageGenerating: AnyObject {
+    /// The default sampling settings of the loaded model.
+    var defaults: GenerationDefaults { get }
+    /// The folder the model is read from.
+    var modelPath: String { get }
+    /// The run's callbacks and cancellation token.
+    var callbacks: CallbackManager { get }
+    /// Generates one image (see ``Generator/generate(_:imageIndex:imageCount:context:)``).
+    func generate(_ request: GenerationRequest, imageIndex: Int, imageCount: Int, context: ComputeContext) throws(ModelError) -> GeneratedImage
+    /// Releases every loaded component.
+    func releaseAll()
+}
+
+/// Monotonic elapsed seconds.
+struct Clock {
+    private let start = ContinuousClock.now
+    var seconds: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,71 @@
+import CallbackManager
+import Foundation
+
+/// Every model mflux-swift runs, by alias, repository id or pipeline folder. The CLI dispatches
+/// through it: a folder's `model_index.json` picks the model class; an alias or repository id is
+/// looked up in the Hugging Face cache.
+public enum ModelRegistry {
+    /// The model classes, one per diffusers pipeline class.
+    public static let models: [any TextToImageModel.Type] = [ZImageTurbo.self]
+
+    /// Every published variant.
+    public static var descriptors: [ModelDescriptor] { models.flatMap { $0.variants } }
+
+    /// The variant called `name` (alias or repository id, case-insensitive).
+    public static func descriptor(named name: String) -> ModelDescriptor? {
+        descriptors.first { $0.matches(name) }
+    }
+
+    /// A model found by ``resolve(_:environment:)``.
+    public struct Resolved: Sendable {
+        /// The pipeline folder.
+        public let path: String
+        /// The variant, when `--model` named one (nil for a folder given by path).
+        public let descriptor: ModelDescriptor?
+    }
+
+    /// Resolves `model`: an existing folder as is; else an alias or repository id of a known
+    /// variant, found in the Hugging Face cache. One-line errors say what to do.
+    public static func resolve(_ model: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws(ModelError) -> Resolved {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDir) {
+            guard isDir.boolValue else {
+                throw .invalidInput("\(model) is a file; --model takes a diffusers pipeline folder or an alias (\(aliasList))")
+            }
+            return Resolved(path: model, descriptor: nil)
+        }
+        guard let d = descriptor(named: model) else {
+            if model.hasPrefix(".") || model.hasPrefix("/") || model.split(separator: "/").count > 2 {
+                throw .invalidInput("model folder \(model) does not exist")
+            }
+            if model.contains("/") { throw .invalidInput("model folder \(model) does not exist, and \(model) is not a known repository (\(aliasList))") }
+            throw .invalidInput("unknown model \(model): use a diffusers pipeline folder or one of \(aliasList)")
+        }
+        guard let path = HuggingFaceCache.snapshot(repoId: d.repoId, environment: env) else {
+            throw .checkpoint("\(model) (\(d.repoId)) is not in the Hugging Face cache at \(HuggingFaceCache.root(environment: env)); download it with: \(d.downloadCommand)")
+        }
+        return Resolved(path: path, descriptor: d)
+    }
+
+    /// The model class for the pipeline in `path`.
+    public static func modelClass(path: String) throws(ModelError) -> any TextToImageModel.Type {
+        let cls = try ModelIndex.pipelineClass(modelPath: path)
+        guard let m = models.first(where: { $0.pipelineClass == cls }) else {
+            throw .invalidConfig("\(path): pipeline \(cls) is not supported (supported: \(models.map { $0.pipelineClass }.joined(separator: ", ")))")
+        }
+        return m
+    }
+
+    /// Opens the model in `path` and returns its generator.
+    public static func generator(path: String, residency: ResidencyPolicy = .balanced,
+                                 callbacks: CallbackManager = CallbackManager()) throws(ModelError) -> any ImageGenerating {
+        try makeGenerator(try modelClass(path: path), path: path, residency: residency, callbacks: callbacks)
+    }
+
+    private static func makeGenerator<M: TextToImageModel>(_ type: M.Type, path: String, residency: ResidencyPolicy,
+                                                          callbacks: CallbackManager) throws(ModelError) -> any ImageGenerating {
+        Generator(model: try M(modelPath: path), residency: residency, callbacks: callbacks)
+    }
+
+    private static var aliasList: String { descriptors.map(\.name).joined(separator: ", ") }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Schedulers
+import TensorKit
+
+/// Z-Image-Turbo (diffusers `ZImagePipeline`) on the shared generation core: what differs from
+/// other models — Qwen3's `hidden_states[-2]` of the real tokens, 16-channel noise at H/8 x W/8,
+/// `linspace(1, 1/N, N)` sigmas with a static shift, ``ZImagePredictor``, and the FLUX.1 VAE
+/// decode. Opening a folder reads the configs only; a ``Generator`` loads the weights
+/// (memory-mapped, stored dtype).
+///
+/// ```swift
+/// let generator = Generator(model: try ZImageTurbo(modelPath: folder))
+/// let image = try generator.generate(GenerationRequest(prompt: "a red fox", seed: 42, defaults: generator.defaults),
+///                                    context: try ComputeContext())
+/// // image.pixels: [H, W, 3] uint8
+/// ```
+public struct ZImageTurbo: TextToImageModel {
+    public static let pipelineClass = "ZImagePipeline"
+
+    /// Z-Image-Turbo's defaults: 9 steps, 1024x1024, no guidance (guidance > 0 runs diffusers' CFG).
+    public static let turboDefaults = GenerationDefaults(steps: 9, width: 1024, height: 1024, guidance: 0, usesGuidance: true)
+
+    public static let variants = [
+        ModelDescriptor(name: "z-image-turbo", aliases: ["zimage-turbo", "z-image"], repoId: "Tongyi-MAI/Z-Image-Turbo",
+                        pipelineClass: pipelineClass, family: "ZImage", defaults: turboDefaults),
+    ]
+
+    public let modelPath: String
+    /// The transformer configuration.
+    public let transformerConfig: ZImageTransformerConfig
+    /// The text encoder configuration.
+    public let textEncoderConfig: Qwen3Config
+    /// The VAE configuration.
+    public let vaeConfig: VAEConfig
+    /// The scheduler configuration.
+    public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
+
+    public var defaults: GenerationDefaults { Self.turboDefaults }
+
+    public init(modelPath: String) throws(ModelError) {
+        self.modelPath = modelPath
+        try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
+                               components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
+        transformerConfig = try ZImageTransformerConfig.load(path: modelPath + "/transformer/config.json")
+        textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
+        vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux1)
+        do {
+            schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(path: modelPath + "/scheduler/scheduler_config.json")
+        } catch {
+            throw .invalidConfig(error.description)
+        }
+        guard transformerConfig.capFeatDim == textEncoderConfig.hiddenSize else {
+            throw .invalidConfig("\(modelPath): transformer cap_feat_dim \(transformerConfig.capFeatDim) != text encoder hidden_size \(textEncoderConfig.hiddenSize)")
+        }
+        guard vaeConfig.latentChannels == transformerConfig.inChannels else {
+            throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
+        }
+    }
+
+    /// Prompt features `[L, cap_feat_dim]`, and the negative prompt's under guidance.
+    public struct Conditioning: Sendable {
+        public let prompt: Tensor, negative: Tensor?
+    }
+
+    public func validate(_ request: GenerationRequest) throws(ModelError) {
+        try request.validate(sizeMultiple: vaeConfig.scaleFactor * 2)
+    }
+
+    /// Guidance > 0 runs classifier-free guidance with the negative prompt (default "").
+    public func textInputs(_ request: GenerationRequest) -> TextInputs {
+        TextInputs(prompt: request.prompt, negativePrompt: request.guidance > 0 ? (request.negativePrompt ?? "") : nil)
+    }
+
+    public func loadTextEncoder() throws(ModelError) -> ZImagePromptEncoder {
+        try ZImagePromptEncoder(modelPath: modelPath, config: textEncoderConfig)
+    }
+
+    public func encode(_ text: TextInputs, with encoder: ZImagePromptEncoder, context ctx: ComputeContext) throws(ModelError) -> Conditioning {
+        let p = try encoder.encode(text.prompt, context: ctx)
+        let n = try text.negativePrompt.map { (s: String) throws(ModelError) -> Tensor in try encoder.encode(s, context: ctx) }
+        return Conditioning(prompt: p, negative: n)
+    }
+
+    public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
+        try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig)
+    }
+
+    public func loadDecoder() throws(ModelError) -> ZImageImageDecoder {
+        ZImageImageDecoder(vae: try AutoencoderKL(folder: modelPath + "/vae", variant: .flux1, config: vaeConfig))
+    }
+
+    /// `[1, 16, H/8, W/8]` noise from the seed, as `prepare_latents` draws it.
+    public func initialLatents(_ request: GenerationRequest, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        var generator = TorchGenerator(seed: request.seed)
+        return generator.randn(latentShape(request))
+    }
+
+    /// The latent shape `[1, 16, H/8, W/8]` of a request.
+    public func latentShape(_ request: GenerationRequest) -> [Int] {
+        ZImageLatents.noiseShape(height: request.height, width: request.width, channels: transformerConfig.inChannels,
+                                 vaeScaleFactor: vaeConfig.scaleFactor)
+    }
+
+    public func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop {
+        let shape = latentShape(request)
+        return try ZImageSchedule.loop(config: schedulerConfig, steps: request.steps, imageSeqLen: (shape[2] / 2) * (shape[3] / 2))
+    }
+
+    public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: ZImageTransformer2DModel) throws(ModelError) -> ZImagePredictor {
+        try ZImagePredictor(transformer: denoiser, prompt: conditioning.prompt, negative: conditioning.negative,
+                            guidance: ZImageGuidance(scale: request.guidance), latentShape: latentShape(request))
+    }
+
+    public func decode(_ latents: Tensor, with decoder: ZImageImageDecoder, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        ZImageImageDecoder.pixels(try decoder.decode(latents, context: ctx), context: ctx)
+    }
+}

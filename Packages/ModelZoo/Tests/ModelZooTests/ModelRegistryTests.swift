@@ -1,0 +1,67 @@
+import Foundation
+import ModelZoo
+import ReferenceTesting
+import XCTest
+
+final class ModelRegistryTests: XCTestCase {
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "registry-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    func testDescriptorsByAliasAndRepository() {
+        let d = ModelRegistry.descriptor(named: "Z-Image-Turbo")
+        XCTAssertEqual(d?.repoId, "Tongyi-MAI/Z-Image-Turbo")
+        XCTAssertEqual(d?.defaults, GenerationDefaults(steps: 9, width: 1024, height: 1024, guidance: 0, usesGuidance: true))
+        XCTAssertEqual(ModelRegistry.descriptor(named: "tongyi-mai/z-image-turbo")?.name, "z-image-turbo")
+        XCTAssertNil(ModelRegistry.descriptor(named: "sdxl"))
+        XCTAssertEqual(d?.downloadCommand, "hf download Tongyi-MAI/Z-Image-Turbo")
+        let names = ModelRegistry.descriptors.flatMap { [$0.name] + $0.aliases }.map { $0.lowercased() }
+        XCTAssertEqual(Set(names).count, names.count, "no alias names two models")
+    }
+
+    func testResolveFolderAliasAndCache() throws {
+        let root = try ReferenceExports.root()
+        let folder = root + "/zimage/checkpoints/base"
+        XCTAssertEqual(try ModelRegistry.resolve(folder).path, folder)
+        XCTAssertNil(try ModelRegistry.resolve(folder).descriptor)
+        let dir = try temporaryDirectory()
+        // Not downloaded: the error says how to download.
+        XCTAssertThrowsError(try ModelRegistry.resolve("z-image-turbo", environment: ["HF_HOME": dir])) {
+            XCTAssertTrue("\($0)".contains("hf download Tongyi-MAI/Z-Image-Turbo"), "\($0)")
+        }
+        // A snapshot named by refs/main; HF_HUB_CACHE wins over HF_HOME.
+        let repo = dir + "/hub/models--Tongyi-MAI--Z-Image-Turbo"
+        try FileManager.default.createDirectory(atPath: repo + "/snapshots", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: repo + "/refs", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: repo + "/snapshots/abc", withDestinationPath: folder)
+        try "abc\n".write(toFile: repo + "/refs/main", atomically: true, encoding: .utf8)
+        let r = try ModelRegistry.resolve("z-image-turbo", environment: ["HF_HOME": dir])
+        XCTAssertEqual(r.path, repo + "/snapshots/abc")
+        XCTAssertEqual(r.descriptor?.name, "z-image-turbo")
+        XCTAssertEqual(try ModelRegistry.resolve("Tongyi-MAI/Z-Image-Turbo", environment: ["HF_HUB_CACHE": dir + "/hub"]).path, repo + "/snapshots/abc")
+        XCTAssertThrowsError(try ModelRegistry.resolve("z-image-turbo", environment: ["HF_HOME": dir, "HF_HUB_CACHE": dir + "/elsewhere"]))
+        XCTAssertEqual(HuggingFaceCache.root(environment: ["HOME": "/h"]), "/h/.cache/huggingface/hub")
+    }
+
+    func testBadModelsAreOneLineErrors() throws {
+        let root = try ReferenceExports.root()
+        for (model, words) in [("sdxl", "unknown model sdxl"), ("./nope", "does not exist"), ("org/unknown", "does not exist"),
+                               (root + "/index.json", "is a file")] {
+            XCTAssertThrowsError(try ModelRegistry.resolve(model)) {
+                XCTAssertTrue("\($0)".contains(words), "\(model): \($0)")
+                XCTAssertFalse("\($0)".contains("\n"))
+            }
+        }
+        XCTAssertThrowsError(try ModelRegistry.modelClass(path: root + "/zimage")) { XCTAssertTrue("\($0)".contains("model_index.json"), "\($0)") }
+        XCTAssertTrue(try ModelRegistry.modelClass(path: root + "/zimage/checkpoints/base") == ZImageTurbo.self)
+    }
+
+    func testGeneratorFromTheRegistry() throws {
+        let g = try ModelRegistry.generator(path: try ReferenceExports.root() + "/zimage/checkpoints/base", residency: .lowMemory)
+        XCTAssertEqual(g.defaults.steps, 9)
+        XCTAssertTrue(g is Generator<ZImageTurbo>)
+    }
+}
