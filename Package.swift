@@ -16,6 +16,7 @@ let package = Package(
         .package(path: "Packages/ImageIO"),
         .package(path: "Packages/Tokenizers"),
         .package(path: "Packages/ModelZoo"),
+        .package(path: "Packages/CallbackManager"),
     ],
     targets: [
         .executableTarget(
@@ -27,6 +28,7 @@ let package = Package(
                 .product(name: "ImageIO", package: "ImageIO"),
                 .product(name: "Tokenizers", package: "Tokenizers"),
                 .product(name: "ModelZoo", package: "ModelZoo"),
+                .product(name: "CallbackManager", package: "CallbackManager"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelZoo
 import TensorKit
 
 /// The `mflux` command: text-to-image generation on the CPU (models arrive in later versions)
@@ -9,7 +10,7 @@ struct MFlux: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mflux",
         abstract: "State-of-the-art text-to-image models on any CPU.",
-        subcommands: [Generate.self, Tokenize.self, Inspect.self]
+        subcommands: [Generate.self, Info.self, Models.self, Tokenize.self, Inspect.self]
     )
 
     @Flag(name: .long, help: "Print the version, the BLAS kernels in use, the kernel path and the thread counts.")
@@ -17,13 +18,15 @@ struct MFlux: ParsableCommand {
 
     /// Parses and runs. This is the one place errors are reported: any error (argument, file,
     /// model, CLIError) becomes one line on stderr (`mflux: error: ...`) with a non-zero exit code
-    /// (1; argument errors keep ArgumentParser's 64); help goes to stdout.
+    /// (1; argument errors keep ArgumentParser's 64; a run stopped by a signal exits 128 + the
+    /// signal, e.g. 130 for Ctrl-C); help and completion scripts go to stdout.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            let code = exitCode(for: error)
+            var code = exitCode(for: error)
+            if case .cancelled(_, let signal)? = error as? ModelError { code = ExitCode(128 + (signal > 0 ? signal : 2)) }
             if code == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)

@@ -20,7 +20,7 @@ struct Tokenize: ParsableCommand {
     var texts: [String] = []
 
     func run() throws {
-        let path = try ModelResolver.resolve(model)
+        let path = try ModelRegistry.resolve(model).path
         let tokenizer = try Tokenizer(folder: path + "/tokenizer")
         var wrap: (String) -> String = { $0 }
         if chat {

@@ -4,6 +4,11 @@ import TensorKit
 enum VersionReport {
     static let version = "0.1.0"
 
+    /// Versions and machine facts recorded in image metadata.
+    static func facts(_ ctx: ComputeContext) -> [String: String] {
+        ["mflux_swift": version, "kernels": ctx.kernelPath.rawValue, "blas": "OpenBLAS \(ctx.blas.coreName)", "threads": String(ctx.threadCount)]
+    }
+
     static func make() throws -> String {
         let ctx: ComputeContext
         do { ctx = try ComputeContext() } catch { throw CLIError(error.description) }

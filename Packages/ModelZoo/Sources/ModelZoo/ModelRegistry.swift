@@ -22,6 +22,12 @@ public enum ModelRegistry {
         public let path: String
         /// The variant, when `--model` named one (nil for a folder given by path).
         public let descriptor: ModelDescriptor?
+
+        /// A resolved model; see the properties.
+        public init(path: String, descriptor: ModelDescriptor?) {
+            self.path = path
+            self.descriptor = descriptor
+        }
     }
 
     /// Resolves `model`: an existing folder as is; else an alias or repository id of a known

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import ModelZoo
+
+/// What `mflux generate` will do, from its flags and `--config-from-metadata` (flags win, then
+/// the metadata file, then the model's defaults), checked before any weight is loaded.
+struct GenerationPlan {
+    /// The model as the user named it, and where it resolved.
+    let modelName: String
+    let resolved: ModelRegistry.Resolved
+    let prompt: PromptSource
+    let negativePrompt: String?
+    let seeds: [UInt64]
+    /// Whether the seeds were drawn at random (and should be printed).
+    let seedsWereDrawn: Bool
+    private let sampling: SamplingOptions
+    private let precision: ModelOptions.Precision?
+    private let metadata: GenerationMetadata?
+
+    init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions) throws {
+        let metadata = try s.configFromMetadata.map { (path: String) throws(ModelError) in try GenerationMetadata.read(path: path) }
+        self.metadata = metadata
+        sampling = s
+        precision = model.precision
+        // Model: the flag, else the metadata's (its resolved folder when the name no longer resolves).
+        guard let name = model.model ?? metadata?.model else { throw CLIError("--model is required (or --config-from-metadata with a model)") }
+        modelName = name
+        do {
+            resolved = try ModelRegistry.resolve(name)
+        } catch {
+            guard model.model == nil, let folder = metadata?.modelPath, FileManager.default.fileExists(atPath: folder) else { throw error }
+            resolved = ModelRegistry.Resolved(path: folder, descriptor: nil)
+        }
+        // Prompt.
+        if let file = p.promptFile {
+            prompt = .file(file)
+            _ = try prompt.read()  // unreadable or empty: fail before loading anything
+        } else if p.prompt == "-" {
+            prompt = .text(try PromptSource.readStandardInput())
+        } else if let text = p.prompt ?? metadata?.prompt {
+            prompt = .text(text)
+        } else {
+            throw CLIError("--prompt or --prompt-file is required (or --config-from-metadata with a prompt)")
+        }
+        negativePrompt = p.negativePrompt ?? metadata?.negativePrompt
+        // Seeds: --seed, else --auto-seeds, else the metadata's, else one random seed.
+        if !s.seed.isEmpty {
+            seeds = s.seed
+            seedsWereDrawn = false
+        } else if let k = s.autoSeeds {
+            var picked = Set<UInt64>()
+            var ordered: [UInt64] = []
+            while ordered.count < k {
+                let v = UInt64.random(in: 0...10_000_000)
+                if picked.insert(v).inserted { ordered.append(v) }
+            }
+            seeds = ordered
+            seedsWereDrawn = true
+        } else if let seed = metadata?.seed {
+            seeds = [seed]
+            seedsWereDrawn = false
+        } else {
+            seeds = [UInt64.random(in: 0...UInt64(UInt32.max))]
+            seedsWereDrawn = true
+        }
+    }
+
+    /// The sampling settings: flags, then the metadata file, then `defaults`.
+    func settings(defaults d: GenerationDefaults) throws -> (steps: Int, width: Int, height: Int, guidance: Float, precision: String) {
+        let precisionName = precision?.rawValue ?? metadata?.precision ?? "fp32"
+        guard ModelOptions.Precision(rawValue: precisionName) != nil else {
+            throw CLIError("precision \(precisionName) from \(sampling.configFromMetadata ?? "the metadata") is not supported (fp32)")
+        }
+        let steps = sampling.steps ?? metadata?.steps ?? d.steps
+        let width = sampling.width ?? metadata?.width ?? d.width, height = sampling.height ?? metadata?.height ?? d.height
+        let guidance = sampling.guidance ?? metadata?.guidance ?? d.guidance
+        if metadata != nil {
+            // Values from a file get the flags' checks.
+            var check = sampling
+            (check.steps, check.width, check.height, check.guidance) = (steps, width, height, guidance)
+            do { try check.validate() } catch let e as ValidationError { throw CLIError("\(sampling.configFromMetadata!): \(e.message)") }
+        }
+        return (steps, width, height, guidance, precisionName)
+    }
+}
+
+/// Where the prompt comes from.
+enum PromptSource {
+    case text(String)
+    /// A file, read again before each image (edit it between seeds, as with mflux).
+    case file(String)
+
+    func read() throws -> String {
+        switch self {
+        case .text(let t): return t
+        case .file(let path):
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError("prompt file \(path) does not exist") }
+            guard !isDir.boolValue, let data = FileManager.default.contents(atPath: path) else { throw CLIError("prompt file \(path) cannot be read") }
+            guard let text = String(data: data, encoding: .utf8) else { throw CLIError("prompt file \(path) is not UTF-8 text") }
+            let prompt = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !prompt.isEmpty else { throw CLIError("prompt file \(path) is empty") }
+            return prompt
+        }
+    }
+
+    /// The whole of standard input, trimmed (`--prompt -`).
+    static func readStandardInput() throws -> String {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("the prompt on standard input is not UTF-8 text") }
+        let prompt = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !prompt.isEmpty else { throw CLIError("no prompt on standard input") }
+        return prompt
+    }
+}
