@@ -88,7 +88,7 @@ final class GenerateTests: XCTestCase {
             ("incomplete folder", with("--model", dir + "/incomplete"), "missing"),
             ("unknown pipeline", with("--model", dir + "/unknown"), "StableDiffusionPipeline"),
             ("not a pipeline folder", with("--model", dir), "model_index.json"),
-            ("size not a multiple of 16", with("--width", "40"), "multiples of 16"),
+            ("size not a multiple of 16", with("--width", "40"), "multiple of 16"),
             ("zero size", with("--height", "0"), "positive"),
             ("empty prompt", with("--prompt", ""), "prompt"),
             ("bad precision", with("--precision", "fp8"), "precision"),

@@ -38,8 +38,9 @@ enum MFluxBinary {
         var stderrLines: [Substring] { stderr.split(separator: "\n") }
     }
 
-    /// Runs mflux with `arguments`; fails the test when the binary is missing.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// A started mflux process with its output pipes (and standard input when given).
+    static func start(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+                      currentDirectory: String? = nil) throws -> (Process, Pipe, Pipe) {
         guard let path else {
             // A missing binary is a failure, never a skip.
             throw MissingBinary()
@@ -48,16 +49,44 @@ enum MFluxBinary {
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "OPENBLAS_CORETYPE")
+        // No user settings leak in: OpenBLAS core choice, Hugging Face cache locations.
+        for k in ["OPENBLAS_CORETYPE", "HF_HOME", "HF_HUB_CACHE"] { env.removeValue(forKey: k) }
         for (k, v) in environment { env[k] = v }
         p.environment = env
+        if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let input = Pipe()
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try p.run()
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try input.fileHandleForWriting.close()
+        }
+        return (p, out, err)
+    }
+
+    /// Runs mflux with `arguments` to the end; fails the test when the binary is missing.
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+                    currentDirectory: String? = nil) throws -> Result {
+        let (p, out, err) = try start(arguments, environment: environment, stdin: stdin, currentDirectory: currentDirectory)
+        // Read both pipes concurrently so that neither fills up and blocks the process.
+        let box = ErrBox()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            box.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: box.data, as: UTF8.self))
+    }
+
+    /// Standard error collected on another thread (written once, read after the group wait).
+    final class ErrBox: @unchecked Sendable {
+        var data = Data()
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+
+/// Ctrl-C (SIGINT) and SIGTERM during a multi-step run of the built binary: it stops after the
+/// current step, exits 128 + signal with one line, keeps the stepwise images written so far
+/// (and their composite), and leaves no image file, partial or otherwise.
+final class InterruptTests: XCTestCase {
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "mflux-int-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    func interrupt(with signal: Int32) throws {
+        let dir = try temporaryDirectory()
+        let model = MFluxBinary.repositoryRoot + "/ReferenceExports/zimage/checkpoints/base"
+        let (p, out, err) = try MFluxBinary.start(["generate", "--model", model, "--prompt", "a cat", "--seed", "1", "--steps", "1000",
+                                                   "--width", "256", "--height", "256", "--output", dir + "/cat.png",
+                                                   "--stepwise-image-output-dir", dir + "/steps"])
+        // Wait for the first finished step, then signal.
+        var log = Data()
+        let deadline = Date().addingTimeInterval(120)
+        while !String(decoding: log, as: UTF8.self).contains("step 1/1000") && Date() < deadline && p.isRunning {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log.append(chunk)
+        }
+        XCTAssertTrue(p.isRunning, "the run is still going when the signal is sent")
+        kill(p.processIdentifier, signal)
+        log.append(err.fileHandleForReading.readDataToEndOfFile())
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: log, as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 128 + signal, text)
+        let errors = text.split(separator: "\n").filter { $0.hasPrefix("mflux: error: ") }
+        XCTAssertEqual(errors.count, 1, text)
+        XCTAssertTrue(errors.first?.contains("interrupted after step ") ?? false, text)
+        XCTAssertTrue(errors.first?.contains("/1000; no image written") ?? false, text)
+        XCTAssertTrue(stdout.isEmpty)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["steps"], "no image, no temporary file")
+        let steps = try FileManager.default.contentsOfDirectory(atPath: dir + "/steps")
+        let stepImages = steps.filter { $0.contains("_step") }
+        XCTAssertGreaterThanOrEqual(stepImages.count, 1)
+        XCTAssertLessThan(stepImages.count, 1000)
+        XCTAssertTrue(steps.contains("seed_1_composite.png"), "\(steps)")
+        XCTAssertTrue(steps.allSatisfy { $0.hasSuffix(".png") && !$0.hasPrefix(".") }, "\(steps)")
+    }
+
+    func testCtrlCStopsAfterTheCurrentStep() throws { try interrupt(with: SIGINT) }
+
+    func testSIGTERMStopsAfterTheCurrentStep() throws { try interrupt(with: SIGTERM) }
+}
