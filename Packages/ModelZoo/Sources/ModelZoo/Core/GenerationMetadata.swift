@@ -18,22 +18,33 @@ public struct GenerationMetadata: Codable, Sendable, Equatable {
     public var modelPath: String?
     /// The diffusers pipeline class.
     public var pipeline: String?
+    /// The prompt.
     public var prompt: String
+    /// The negative prompt, when guidance used one.
     public var negativePrompt: String?
+    /// The seed of the initial noise.
     public var seed: UInt64
+    /// Denoising steps.
     public var steps: Int
+    /// Image size in pixels.
     public var width: Int
+    /// Image height in pixels.
     public var height: Int
     /// nil when the model ignores guidance.
     public var guidance: Float?
+    /// Compute precision ("fp32").
     public var precision: String?
+    /// Quantization bits (nil: none).
     public var quantize: Int?
+    /// LoRA files applied (nil: none).
     public var loraPaths: [String]?
+    /// Their scales.
     public var loraScales: [Float]?
     /// The schedule's sigmas.
     public var sigmas: [Float]?
     /// Seconds per stage ("encode", "denoise", "decode").
     public var timings: [String: Double]?
+    /// Seconds of the whole generation (rounded to 0.01).
     public var generationTimeSeconds: Double?
     /// ISO 8601.
     public var createdAt: String?
@@ -78,7 +89,7 @@ public struct GenerationMetadata: Codable, Sendable, Equatable {
     public func json() -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? e.encode(self)) ?? Data("{}".utf8)
+        return ((try? e.encode(self)) ?? Data("{}".utf8)) + Data("\n".utf8)
     }
 
     /// The PNG text chunks: readable keys and the whole record under ``pngKey``.

@@ -36,7 +36,9 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         self.callbacks = callbacks
     }
 
+    /// The model's default sampling settings.
     public var defaults: GenerationDefaults { model.defaults }
+    /// The model's folder.
     public var modelPath: String { model.modelPath }
 
     /// The components loaded now ("text_encoder", "transformer", "vae").

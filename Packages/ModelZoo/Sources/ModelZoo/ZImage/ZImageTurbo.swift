@@ -15,16 +15,19 @@ import TensorKit
 /// // image.pixels: [H, W, 3] uint8
 /// ```
 public struct ZImageTurbo: TextToImageModel {
+    /// The diffusers pipeline class: `ZImagePipeline`.
     public static let pipelineClass = "ZImagePipeline"
 
     /// Z-Image-Turbo's defaults: 9 steps, 1024x1024, no guidance (guidance > 0 runs diffusers' CFG).
     public static let turboDefaults = GenerationDefaults(steps: 9, width: 1024, height: 1024, guidance: 0, usesGuidance: true)
 
+    /// The published variant: Tongyi-MAI/Z-Image-Turbo.
     public static let variants = [
         ModelDescriptor(name: "z-image-turbo", aliases: ["zimage-turbo", "z-image"], repoId: "Tongyi-MAI/Z-Image-Turbo",
                         pipelineClass: pipelineClass, family: "ZImage", defaults: turboDefaults),
     ]
 
+    /// The pipeline folder.
     public let modelPath: String
     /// The transformer configuration.
     public let transformerConfig: ZImageTransformerConfig
@@ -35,8 +38,11 @@ public struct ZImageTurbo: TextToImageModel {
     /// The scheduler configuration.
     public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
 
+    /// Z-Image-Turbo's defaults (``turboDefaults``) for every Z-Image folder.
     public var defaults: GenerationDefaults { Self.turboDefaults }
 
+    /// Opens a `ZImagePipeline` folder and reads every component's config; checks that the text
+    /// encoder's width and the VAE's latent channels fit the transformer.
     public init(modelPath: String) throws(ModelError) {
         self.modelPath = modelPath
         try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
@@ -59,6 +65,7 @@ public struct ZImageTurbo: TextToImageModel {
 
     /// Prompt features `[L, cap_feat_dim]`, and the negative prompt's under guidance.
     public struct Conditioning: Sendable {
+        /// `[L, cap_feat_dim]` features of the prompt's real tokens, and of the negative prompt's.
         public let prompt: Tensor, negative: Tensor?
     }
 
