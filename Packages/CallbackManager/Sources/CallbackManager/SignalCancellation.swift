@@ -13,15 +13,21 @@ public final class SignalCancellation: Sendable {
     private let sources: [UncheckedSignalSource]
     private let signals: [Int32]
 
-    /// Watches `signals` for `token`, announcing the first one on `output`.
-    public init(token: CancellationToken, signals: [Int32] = [SIGINT, SIGTERM], output: TextOutput = FileDescriptorOutput()) {
+    /// Watches `signals` for `token`, announcing the first one on `output`; with `quitOnSecond`
+    /// a second signal ends the process at once. (The watch starts asynchronously, within
+    /// microseconds of this call.)
+    public init(token: CancellationToken, signals: [Int32] = [SIGINT, SIGTERM], output: TextOutput = FileDescriptorOutput(),
+                quitOnSecond: Bool = true) {
         self.signals = signals
         var sources: [UncheckedSignalSource] = []
         for sig in signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                if token.isCancelled { _exit(128 + sig) }
+                if token.isCancelled {
+                    if quitOnSecond { _exit(128 + sig) }
+                    return
+                }
                 token.cancel(signal: sig)
                 output.write("\nmflux: stopping after the current step (\(sig == SIGINT ? "Ctrl-C" : "signal \(sig)") again to quit now)\n")
             }
