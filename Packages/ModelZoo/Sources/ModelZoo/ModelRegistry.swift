@@ -6,7 +6,7 @@ import Foundation
 /// looked up in the Hugging Face cache.
 public enum ModelRegistry {
     /// The model classes, one per diffusers pipeline class.
-    public static let models: [any TextToImageModel.Type] = [ZImageTurbo.self]
+    public static let models: [any TextToImageModel.Type] = [ZImageTurbo.self, Flux2Klein.self]
 
     /// Every published variant.
     public static var descriptors: [ModelDescriptor] { models.flatMap { $0.variants } }

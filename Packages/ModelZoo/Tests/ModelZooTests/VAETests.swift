@@ -17,7 +17,7 @@ final class VAETests: XCTestCase {
             let r = assertReferenceClose(out, try c.tensor("vae.decode.out"), tolerance: 1e-4, "\(name) VAE decode")
             print("measured \(name) vae.decode: \(r?.description ?? "-")")
             // Post-processing to pixels: (x/2 + 0.5).clamp(0, 1) * 255, rounded half to even.
-            let px = ZImageImageDecoder.pixels(out, context: ctx)
+            let px = VAEImageProcessor.pixels(out, context: ctx)
             let m = assertImagesMatch(px.scalars(as: UInt8.self), try c.tensor("image.uint8").scalars(as: UInt8.self), "\(name) pixels")
             print("measured \(name) pixels: within 1 level \(m?.0 ?? 0), max diff \(m?.1 ?? -1)")
         }

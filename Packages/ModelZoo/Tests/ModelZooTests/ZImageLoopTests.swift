@@ -40,7 +40,7 @@ final class ZImageLoopTests: XCTestCase {
         XCTAssertEqual(steps.count, c.manifestValue("steps")!.intValue!)
         let decoder = ZImageImageDecoder(vae: try AutoencoderKL(folder: cp + "/vae", variant: .flux1))
         let image = try decoder.decode(latents, context: ctx)
-        return Run(latents: latents, pixels: ZImageImageDecoder.pixels(image, context: ctx), stepLatents: steps)
+        return Run(latents: latents, pixels: VAEImageProcessor.pixels(image, context: ctx), stepLatents: steps)
     }
 
     func testLoopReproducesFinalLatentsAndImage() throws {

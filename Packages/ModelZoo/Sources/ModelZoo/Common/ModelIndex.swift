@@ -36,6 +36,16 @@ public enum ModelIndex {
         return (cls, components.sorted { $0.name < $1.name })
     }
 
+    /// A boolean entry of `model_index.json` (e.g. `is_distilled`); nil when absent.
+    public static func flag(_ key: String, modelPath: String) throws(ModelError) -> Bool? {
+        _ = try read(modelPath: modelPath)
+        let path = modelPath + "/model_index.json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let value = obj[key] else { return nil }
+        guard let b = value as? Bool else { throw .invalidConfig("\(path): \(key) must be true or false") }
+        return b
+    }
+
     /// The `_class_name` of the pipeline in `modelPath` (e.g. "ZImagePipeline").
     public static func pipelineClass(modelPath: String) throws(ModelError) -> String {
         try read(modelPath: modelPath).pipelineClass

@@ -16,9 +16,4 @@ public struct ZImageImageDecoder: Sendable {
         let z = ctx.add(ctx.div(latents, Tensor(shape: [], floats: [scaling])), Tensor(shape: [], floats: [shift]))
         return try vae.decode(z, context: ctx)
     }
-
-    /// A decoded image `[1, 3, H, W]` -> uint8 pixels `[H, W, 3]`.
-    public static func pixels(_ image: Tensor, context ctx: ComputeContext) -> Tensor {
-        ctx.imageToUInt8(image.reshaped(Array(image.shape.dropFirst()))).permuted([1, 2, 0])
-    }
 }

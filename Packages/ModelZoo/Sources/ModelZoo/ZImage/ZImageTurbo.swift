@@ -67,6 +67,12 @@ public struct ZImageTurbo: TextToImageModel {
     public struct Conditioning: Sendable {
         /// `[L, cap_feat_dim]` features of the prompt's real tokens, and of the negative prompt's.
         public let prompt: Tensor, negative: Tensor?
+
+        /// Encoded text (e.g. from exported embeddings).
+        public init(prompt: Tensor, negative: Tensor?) {
+            self.prompt = prompt
+            self.negative = negative
+        }
     }
 
     public func validate(_ request: GenerationRequest) throws(ModelError) {
@@ -119,6 +125,6 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     public func decode(_ latents: Tensor, with decoder: ZImageImageDecoder, context ctx: ComputeContext) throws(ModelError) -> Tensor {
-        ZImageImageDecoder.pixels(try decoder.decode(latents, context: ctx), context: ctx)
+        VAEImageProcessor.pixels(try decoder.decode(latents, context: ctx), context: ctx)
     }
 }
