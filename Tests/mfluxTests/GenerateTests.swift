@@ -20,19 +20,25 @@ final class GenerateTests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.exports)/\(name)/manifest.json"))) as! [String: Any]
     }
 
-    func testEveryZImageCaseFromPromptAndSeed() throws {
+    func testEveryZImageCaseFromPromptAndSeed() throws { try everyCase(prefix: "zimage/", atLeast: 4) }
+
+    func testEveryKleinCaseFromPromptAndSeed() throws { try everyCase(prefix: "klein/", atLeast: 6) }
+
+    func everyCase(prefix: String, atLeast: Int) throws {
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.exports + "/index.json"))) as! [String: Any]
-        let cases = (index["cases"] as! [String]).filter { $0.hasPrefix("zimage/") }
-        XCTAssertGreaterThanOrEqual(cases.count, 4)
+        let cases = (index["cases"] as! [String]).filter { $0.hasPrefix(prefix) }
+        XCTAssertGreaterThanOrEqual(cases.count, atLeast)
         let dir = try temporaryDirectory()
+        var checked = 0
         for name in cases {
             let m = try manifest(name)
-            let out = dir + "/\(name.split(separator: "/").last!).png"
+            let out = dir + "/\(name.replacingOccurrences(of: "/", with: "_")).png"
             var args = ["generate", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--prompt", m["prompt"] as! String,
                         "--seed", "\(m["seed"] as! Int)", "--steps", "\(m["steps"] as! Int)", "--width", "\(m["width"] as! Int)",
                         "--height", "\(m["height"] as! Int)", "--precision", "fp32", "--output", out]
             let g = m["guidance_scale"] as! Double
-            if g > 0 { args += ["--guidance", "\(g)", "--negative-prompt", m["negative_prompt"] as! String] }
+            if g > 0 { args += ["--guidance", "\(g)"] }
+            if let negative = m["negative_prompt"] as? String { args += ["--negative-prompt", negative] }
             let r = try MFluxBinary.run(args)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out)
@@ -50,7 +56,9 @@ final class GenerateTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst, 3, "\(name): max difference \(worst)")
             print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(worst)")
             XCTAssertEqual(text.first { $0.key == "seed" }?.value, "\(m["seed"] as! Int)")
+            checked += 1
         }
+        XCTAssertEqual(checked, cases.count)
     }
 
     func testOutputIsNeverOverwritten() throws {

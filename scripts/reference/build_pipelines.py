@@ -176,6 +176,14 @@ KLEIN_CHECKPOINTS = {
     "sharded": dict(heads=4, head_dim=16, axes=(4, 4, 4, 4), double=2, single=3,
                     te=dict(hidden=40, layers=30, heads=4, kv_heads=2, head_dim=20, intermediate=80, tie=True),
                     vae=((16, 32, 32, 32), 8), seed=6000, dtype=torch.float32, shard="400KB"),
+    # A base (non-distilled) model: classifier-free guidance when guidance > 1.
+    "base_cfg": dict(heads=3, head_dim=16, axes=(4, 4, 4, 4), double=1, single=2,
+                     te=dict(hidden=32, layers=28, heads=4, kv_heads=2, head_dim=16, intermediate=64, tie=False),
+                     vae=((16, 32, 32, 32), 8), seed=7000, dtype=torch.float32, shard=None, distilled=False),
+    # Another width and depth, stored in bf16 and sharded.
+    "wide_bf16_sharded": dict(heads=5, head_dim=16, axes=(4, 4, 4, 4), double=2, single=1,
+                              te=dict(hidden=24, layers=28, heads=2, kv_heads=1, head_dim=12, intermediate=48, tie=True),
+                              vae=((16, 32, 32, 32), 8), seed=8000, dtype=torch.bfloat16, shard="200KB"),
 }
 
 
@@ -226,5 +234,5 @@ def build_klein(folder, spec, tokenizer):
     vae = vae_flux2(spec["vae"][0], spec["vae"][1], spec["seed"] + 3)
     calibrate_decoder(vae, 32, spec["seed"] + 4)
     pipe = Flux2KleinPipeline(scheduler=scheduler_klein(), vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                              transformer=transformer, is_distilled=True)
+                              transformer=transformer, is_distilled=spec.get("distilled", True))
     _save(pipe, folder, spec["dtype"], spec["shard"])

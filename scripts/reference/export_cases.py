@@ -150,6 +150,11 @@ def run_klein(folder, case):
 
     pipe = Flux2KleinPipeline.from_pretrained(folder, torch_dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
+    # A negative prompt replaces the pipeline's "" through negative_prompt_embeds (encoded before
+    # the hooks, so that the recorded encoder calls stay prompt first, then the pipeline's own).
+    negative = None
+    if case.get("negative_prompt"):
+        negative, _ = pipe.encode_prompt(prompt=case["negative_prompt"], device="cpu", num_images_per_prompt=1)
     rec = Recorder()
     _text_encoder_hook(pipe, rec, [9, 18, 27])
     encode = pipe.encode_prompt
@@ -178,17 +183,20 @@ def run_klein(folder, case):
 
     def transformer_hook(module, args, kwargs, output):
         i = rec.step
-        rec.put(f"step.{i}.transformer.in.hidden_states", kwargs["hidden_states"])
-        rec.put(f"step.{i}.transformer.in.timestep", kwargs["timestep"])
-        rec.put_once("transformer.in.encoder_hidden_states", kwargs["encoder_hidden_states"])
+        # Under guidance the pipeline calls the transformer twice per step: prompt, then negative.
+        neg = "negative." if f"step.{i}.transformer.out" in rec.t else ""
+        rec.put(f"step.{i}.{neg}transformer.in.hidden_states", kwargs["hidden_states"])
+        rec.put(f"step.{i}.{neg}transformer.in.timestep", kwargs["timestep"])
+        rec.put_once(f"{neg}transformer.in.encoder_hidden_states", kwargs["encoder_hidden_states"])
         rec.put_once("transformer.in.txt_ids", kwargs["txt_ids"])
         rec.put_once("transformer.in.img_ids", kwargs["img_ids"])
-        rec.put(f"step.{i}.transformer.out", output[0])
+        rec.put(f"step.{i}.{neg}transformer.out", output[0])
 
     pipe.transformer.register_forward_hook(transformer_hook, with_kwargs=True)
     _hook_common(pipe, rec)
     images = pipe(prompt=case["prompt"], height=case["height"], width=case["width"], num_inference_steps=case["steps"],
-                  guidance_scale=case["guidance"], generator=seeded_generator(case["seed"]), output_type="np").images
+                  guidance_scale=case["guidance"], negative_prompt_embeds=negative, generator=seeded_generator(case["seed"]),
+                  output_type="np").images
     rec.put("final_latents", rec.t[f"step.{case['steps'] - 1}.latents"])
     return pipe, rec, images
 

@@ -35,6 +35,12 @@ CASES = {
              guidance=1.0, height=64, width=64),
         dict(name="sharded", checkpoint="sharded", prompt="Vintage steam train crossing a stone bridge in autumn",
              seed=123, steps=3, guidance=1.0, height=48, width=80),
+        dict(name="cfg_guidance2.5", checkpoint="base_cfg", prompt="A lighthouse on a cliff during a storm, oil painting",
+             seed=2024, steps=3, guidance=2.5, height=48, width=64),
+        dict(name="cfg_negative", checkpoint="base_cfg", prompt="A bowl of fruit on a kitchen table",
+             negative_prompt="blurry, dark, low quality", seed=77, steps=2, guidance=3.0, height=64, width=32),
+        dict(name="wide_bf16_sharded", checkpoint="wide_bf16_sharded", prompt="Snow-capped mountains reflected in a calm lake",
+             seed=31, steps=3, guidance=1.0, height=32, width=96),
     ],
 }
 CHECKPOINTS = {"zimage": bp.ZIMAGE_CHECKPOINTS, "klein": bp.KLEIN_CHECKPOINTS}

@@ -1,5 +1,6 @@
 import CallbackManager
 import Foundation
+import SafetensorsIO
 import ModelZoo
 import ReferenceTesting
 import Schedulers
@@ -13,7 +14,7 @@ final class Flux2KleinTests: XCTestCase {
 
     func cases() throws -> [String] {
         let names = try ReferenceExports.caseNames().filter { $0.hasPrefix("klein/") }
-        XCTAssertGreaterThanOrEqual(names.count, 3)
+        XCTAssertGreaterThanOrEqual(names.count, 6)
         return names
     }
 
@@ -38,20 +39,25 @@ final class Flux2KleinTests: XCTestCase {
             XCTAssertEqual(txtIds, Flux2Latents.textIds(count: 512), name)
             XCTAssertEqual(imgIds, Flux2Latents.imageIds(height: h, width: w), name)
             let rope = model.rope(textIds: txtIds, imageIds: imgIds)
-            let text = try c.tensor("transformer.in.encoder_hidden_states")
             let steps = c.manifestValue("steps")!.intValue!
+            // Under guidance the negative prompt's call is checked too.
+            let guided = c.tensors.info("step.0.negative.transformer.out") != nil
+            XCTAssertEqual(guided, c.manifestValue("guidance_scale")!.doubleValue! > 1 && c.manifestValue("configs")?["model_index"]?["is_distilled"] == .bool(false), name)
             var worst = 0.0, checked = 0
-            for i in 0..<steps {
-                let x = try c.tensor("step.\(i).transformer.in.hidden_states")
-                let t = try c.tensor("step.\(i).transformer.in.timestep").floats(context: ctx)[0]
-                let out = try model(hiddenStates: x.reshaped(Array(x.shape.dropFirst())), encoderHiddenStates: text.reshaped(Array(text.shape.dropFirst())),
-                                    timestep: t, rope: rope, context: ctx)
-                let expected = try c.tensor("step.\(i).transformer.out")
-                let r = assertReferenceClose(out.reshaped(expected.shape), expected, tolerance: 1e-4, "\(name) step \(i) transformer")
-                worst = max(worst, r?.relative ?? 1)
-                checked += 1
+            for prefix in guided ? ["", "negative."] : [""] {
+                let text = try c.tensor("\(prefix)transformer.in.encoder_hidden_states")
+                for i in 0..<steps {
+                    let x = try c.tensor("step.\(i).\(prefix)transformer.in.hidden_states")
+                    let t = try c.tensor("step.\(i).\(prefix)transformer.in.timestep").floats(context: ctx)[0]
+                    let out = try model(hiddenStates: x.reshaped(Array(x.shape.dropFirst())), encoderHiddenStates: text.reshaped(Array(text.shape.dropFirst())),
+                                        timestep: t, rope: rope, context: ctx)
+                    let expected = try c.tensor("step.\(i).\(prefix)transformer.out")
+                    let r = assertReferenceClose(out.reshaped(expected.shape), expected, tolerance: 1e-4, "\(name) step \(i) \(prefix)transformer")
+                    worst = max(worst, r?.relative ?? 1)
+                    checked += 1
+                }
             }
-            XCTAssertEqual(checked, steps)
+            XCTAssertEqual(checked, steps * (guided ? 2 : 1))
             print("measured \(name) transformer: worst rel over \(steps) steps \(String(format: "%.3e", worst))")
         }
     }
