@@ -30,7 +30,7 @@ let package = Package(
                 .product(name: "ImageIO", package: "ImageIO"),
                 .product(name: "CallbackManager", package: "CallbackManager"),
             ],
-            exclude: ["ZImage/README.md"],
+            exclude: ["ZImage/README.md", "Flux2/README.md"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(

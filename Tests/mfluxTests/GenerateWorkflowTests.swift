@@ -48,6 +48,31 @@ final class GenerateWorkflowTests: XCTestCase {
         XCTAssertEqual(try pixels(dir + "/low_seed_12.png"), try pixels(dir + "/fox_seed_12.png"))
     }
 
+    /// FLUX.2-klein runs through the same CLI (no klein code there): several seeds with the model
+    /// loaded once, stepwise images, metadata, and the one note that a distilled model ignores --guidance.
+    func testKleinThroughTheSameCommand() throws {
+        let dir = try temporaryDirectory()
+        let klein = MFluxBinary.repositoryRoot + "/ReferenceExports/klein/checkpoints/base"
+        let args = ["generate", "--model", klein, "--prompt", "a lighthouse", "--steps", "2", "--width", "32", "--height", "48"]
+        let r = try MFluxBinary.run(args + ["--seed", "5", "6", "--guidance", "3", "--metadata", "--output", dir + "/k.png",
+                                            "--stepwise-image-output-dir", dir + "/steps"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(lines(r.stdout), [dir + "/k_seed_5.png", dir + "/k_seed_6.png"])
+        XCTAssertEqual(lines(r.stderr).filter { $0.contains("ignores --guidance") }.count, 1, r.stderr)
+        XCTAssertEqual(lines(r.stderr).filter { $0.hasPrefix("loaded transformer") }.count, 1, r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/steps").sorted(),
+                       ["seed_5_composite.png", "seed_5_step1of2.png", "seed_5_step2of2.png",
+                        "seed_6_composite.png", "seed_6_step1of2.png", "seed_6_step2of2.png"])
+        let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/k_seed_6.metadata.json"))) as! [String: Any]
+        XCTAssertEqual(sidecar["pipeline"] as? String, "Flux2KleinPipeline")
+        XCTAssertNil(sidecar["guidance"], "a distilled model records no guidance")
+        let single = try MFluxBinary.run(args + ["--seed", "6", "--output", dir + "/single.png"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        XCTAssertFalse(single.stderr.contains("ignores --guidance"))
+        XCTAssertEqual(try pixels(dir + "/k_seed_6.png"), try pixels(dir + "/single.png"))
+        XCTAssertEqual(try pixels(dir + "/steps/seed_6_step2of2.png"), try pixels(dir + "/single.png"))
+    }
+
     func testAutoSeedsAndSeedTemplate() throws {
         let dir = try temporaryDirectory()
         let r = try MFluxBinary.run(["generate", "--model", Self.model, "--prompt", "a cat", "--auto-seeds", "2",

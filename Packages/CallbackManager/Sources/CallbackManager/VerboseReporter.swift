@@ -27,6 +27,6 @@ public final class VerboseReporter: BeforeLoopCallback, InLoopCallback, AfterLoo
     public func afterLoop(_ info: LoopInfo, latents: Tensor, manager: CallbackManager) {
         let total = loopClock.seconds
         let mean = stepTimes.isEmpty ? 0 : stepTimes.reduce(0, +) / Double(stepTimes.count)
-        output.write("loop: \(stepTimes.count) steps in \(formatSeconds(total)), mean \(formatSeconds(mean))/step, peak RSS \(PeakMemory.format(PeakMemory.bytes))\n")
+        output.write("loop: \(stepTimes.count) steps in \(String(format2: total, unit: "s")), mean \(String(format2: mean, unit: "s"))/step, peak RSS \(PeakMemory.format(PeakMemory.bytes))\n")
     }
 }
