@@ -245,8 +245,12 @@ final class GenerateWorkflowTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: snap, withDestinationPath: Self.model)
         let found = try MFluxBinary.run(["models"], environment: ["HF_HUB_CACHE": dir + "/hub"])
         XCTAssertEqual(found.status, 0, found.stderr)
-        XCTAssertTrue(found.stdout.contains("local:      " + snap), found.stdout)
-        XCTAssertFalse(found.stdout.contains("not downloaded"), found.stdout)
+        let sections = found.stdout.components(separatedBy: "\n\n")
+        let zimage = try XCTUnwrap(sections.first { $0.hasPrefix("z-image-turbo") }, found.stdout)
+        XCTAssertTrue(zimage.contains("local:      " + snap), zimage)
+        XCTAssertFalse(zimage.contains("not downloaded"), zimage)
+        let klein = try XCTUnwrap(sections.first { $0.hasPrefix("flux2-klein-4b") }, found.stdout)
+        XCTAssertTrue(klein.contains("not downloaded") && klein.contains("hf download black-forest-labs/FLUX.2-klein-4B"), klein)
     }
 
     func testShellCompletionScripts() throws {
