@@ -63,11 +63,7 @@ public struct Flux2Klein: TextToImageModel {
         transformerConfig = try Flux2TransformerConfig.load(path: modelPath + "/transformer/config.json")
         textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
         vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux2)
-        do {
-            schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(path: modelPath + "/scheduler/scheduler_config.json")
-        } catch {
-            throw .invalidConfig(error.description)
-        }
+        schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
         let layers = Self.textEncoderOutLayers
         guard textEncoderConfig.numHiddenLayers >= layers.max()! else {
             throw .invalidConfig("\(modelPath): the text encoder has \(textEncoderConfig.numHiddenLayers) layers; klein reads hidden states \(layers)")
@@ -84,17 +80,8 @@ public struct Flux2Klein: TextToImageModel {
         }
     }
 
-    /// `[512, joint]` prompt features, and the negative prompt's under guidance.
-    public struct Conditioning: Sendable {
-        /// Prompt features and (under guidance) negative prompt features.
-        public let prompt: Tensor, negative: Tensor?
-
-        /// Encoded text (e.g. from exported embeddings).
-        public init(prompt: Tensor, negative: Tensor?) {
-            self.prompt = prompt
-            self.negative = negative
-        }
-    }
+    /// The encoded prompt (and negative prompt under guidance).
+    public typealias Conditioning = TextConditioning
 
     /// Whether `request` runs classifier-free guidance: a base model with guidance > 1.
     public func usesGuidance(_ request: GenerationRequest) -> Bool { !isDistilled && request.guidance > 1 }
@@ -112,9 +99,7 @@ public struct Flux2Klein: TextToImageModel {
     }
 
     public func encode(_ text: TextInputs, with encoder: Flux2PromptEncoder, context ctx: ComputeContext) throws(ModelError) -> Conditioning {
-        let p = try encoder.encode(text.prompt, context: ctx)
-        let n = try text.negativePrompt.map { (s: String) throws(ModelError) -> Tensor in try encoder.encode(s, context: ctx) }
-        return Conditioning(prompt: p, negative: n)
+        try TextConditioning(text, encoder: encoder, context: ctx)
     }
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {

@@ -5,7 +5,7 @@ import Tokenizers
 /// text with the empty think block, 512 tokens (truncated, padded), Qwen3's hidden states after
 /// decoder layers 9, 18 and 27 (`hidden_states[9]`, `[18]`, `[27]`) concatenated per token, and all
 /// 512 positions kept (padding included, as diffusers feeds them to the transformer).
-public struct Flux2PromptEncoder: Sendable {
+public struct Flux2PromptEncoder: PromptEncoding, Sendable {
     /// Token budget (`max_sequence_length`).
     public static let maxSequenceLength = 512
     /// `text_encoder_out_layers`.

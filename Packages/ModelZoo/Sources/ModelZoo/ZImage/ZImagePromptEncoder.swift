@@ -4,7 +4,7 @@ import Tokenizers
 /// Prompt -> caption features as `ZImagePipeline._encode_prompt` computes them: the chat text,
 /// 512 tokens (truncated, padded with `<|endoftext|>`), Qwen3's `hidden_states[-2]` (the output
 /// of the second-to-last decoder layer, no final norm), and only the real tokens kept.
-public struct ZImagePromptEncoder: Sendable {
+public struct ZImagePromptEncoder: PromptEncoding, Sendable {
     /// Token budget of the pipeline (`max_sequence_length`).
     public static let maxSequenceLength = 512
     /// The tokenizer.

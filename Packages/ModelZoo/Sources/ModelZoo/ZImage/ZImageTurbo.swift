@@ -50,11 +50,7 @@ public struct ZImageTurbo: TextToImageModel {
         transformerConfig = try ZImageTransformerConfig.load(path: modelPath + "/transformer/config.json")
         textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
         vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux1)
-        do {
-            schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(path: modelPath + "/scheduler/scheduler_config.json")
-        } catch {
-            throw .invalidConfig(error.description)
-        }
+        schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
         guard transformerConfig.capFeatDim == textEncoderConfig.hiddenSize else {
             throw .invalidConfig("\(modelPath): transformer cap_feat_dim \(transformerConfig.capFeatDim) != text encoder hidden_size \(textEncoderConfig.hiddenSize)")
         }
@@ -63,17 +59,8 @@ public struct ZImageTurbo: TextToImageModel {
         }
     }
 
-    /// Prompt features `[L, cap_feat_dim]`, and the negative prompt's under guidance.
-    public struct Conditioning: Sendable {
-        /// `[L, cap_feat_dim]` features of the prompt's real tokens, and of the negative prompt's.
-        public let prompt: Tensor, negative: Tensor?
-
-        /// Encoded text (e.g. from exported embeddings).
-        public init(prompt: Tensor, negative: Tensor?) {
-            self.prompt = prompt
-            self.negative = negative
-        }
-    }
+    /// The encoded prompt (and negative prompt under guidance).
+    public typealias Conditioning = TextConditioning
 
     public func validate(_ request: GenerationRequest) throws(ModelError) {
         try request.validate(sizeMultiple: vaeConfig.scaleFactor * 2)
@@ -89,9 +76,7 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     public func encode(_ text: TextInputs, with encoder: ZImagePromptEncoder, context ctx: ComputeContext) throws(ModelError) -> Conditioning {
-        let p = try encoder.encode(text.prompt, context: ctx)
-        let n = try text.negativePrompt.map { (s: String) throws(ModelError) -> Tensor in try encoder.encode(s, context: ctx) }
-        return Conditioning(prompt: p, negative: n)
+        try TextConditioning(text, encoder: encoder, context: ctx)
     }
 
     public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
