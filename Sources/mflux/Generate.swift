@@ -31,9 +31,10 @@ struct Generate: ParsableCommand {
         if let dir = outputOptions.stepwiseImageOutputDir { callbacks.register(StepwiseImageWriter(directory: dir)) }
         let generator = try ModelRegistry.generator(path: plan.resolved.path, residency: modelOptions.lowRam ? .lowMemory : .balanced,
                                                     callbacks: callbacks)
-        let settings = try plan.settings(defaults: generator.defaults)
+        let defaults = ModelRegistry.defaults(for: plan.resolved, generator: generator)
+        let settings = try plan.settings(defaults: defaults)
         if plan.seedsWereDrawn { Log.line("seed\(plan.seeds.count > 1 ? "s" : ""): \(plan.seeds.map(String.init).joined(separator: " "))") }
-        if !generator.defaults.usesGuidance && sampling.guidance != nil { Log.line("note: this model ignores --guidance") }
+        if !defaults.usesGuidance && sampling.guidance != nil { Log.line("note: this model ignores --guidance") }
         let writer = ImageOutput(path: outputOptions.output, severalSeeds: plan.seeds.count > 1, sidecar: outputOptions.metadata)
         let watcher = SignalCancellation(token: callbacks.cancellation)
         let start = Date()
@@ -45,7 +46,7 @@ struct Generate: ParsableCommand {
                 let image = try generator.generate(request, imageIndex: i, imageCount: plan.seeds.count, context: ctx)
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: try ModelIndex.pipelineClass(modelPath: plan.resolved.path),
-                                                usesGuidance: generator.defaults.usesGuidance, precision: settings.precision,
+                                                usesGuidance: defaults.usesGuidance, precision: settings.precision,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

@@ -13,13 +13,19 @@ struct Models: ParsableCommand {
         for d in ModelRegistry.descriptors {
             print("")
             print("\(d.name)\(d.aliases.isEmpty ? "" : " (also: \(d.aliases.joined(separator: ", ")))")")
-            print("  repository: \(d.repoId) (\(d.pipelineClass))")
             print("  defaults:   \(d.defaults.steps) steps, \(d.defaults.width)x\(d.defaults.height), guidance \(d.defaults.usesGuidance ? String(d.defaults.guidance) : "ignored")")
-            if let path = HuggingFaceCache.snapshot(repoId: d.repoId) {
-                print("  local:      \(path)")
-            } else {
-                print("  local:      not downloaded")
-                print("  download:   \(d.downloadCommand)")
+            switch d.source {
+            case .huggingFace(let repoId):
+                print("  repository: \(repoId) (\(d.pipelineClass))")
+                if let path = HuggingFaceCache.snapshot(repoId: repoId) {
+                    print("  local:      \(path)")
+                } else {
+                    print("  local:      not downloaded")
+                    print("  download:   hf download \(repoId)")
+                }
+            case .bundled(let rel):
+                print("  bundled:    \(rel) (\(d.pipelineClass))")
+                print("  local:      \(BundledModels.locate(rel) ?? "not found (run the mflux built in the repository)")")
             }
         }
     }

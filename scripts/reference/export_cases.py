@@ -201,8 +201,10 @@ def run_klein(folder, case):
     return pipe, rec, images
 
 
-def export_case(model, folder, case, out_dir, root):
-    """Runs one case; paths in the manifest are relative to the exports folder `root`."""
+def export_case(model, folder, case, out_dir, root, enforce=True):
+    """Runs one case; paths in the manifest are relative to the exports folder `root`. `enforce`
+    refuses images too flat to be a test (off for the trained flat-colour demo model, whose
+    pixels are mostly saturated by design)."""
     pipe, rec, images = (run_zimage if model == "zimage" else run_klein)(folder, case)
     rec.put("scheduler.sigmas", pipe.scheduler.sigmas)
     rec.put("scheduler.timesteps", pipe.scheduler.timesteps)
@@ -212,7 +214,8 @@ def export_case(model, folder, case, out_dir, root):
     rec.put("image.uint8", torch.from_numpy(u8))
     noise_key = "noise" if model == "zimage" else "latents.packed"
     checks = _image_checks(rec, noise_key, "final_latents")
-    _enforce(checks, case["name"])
+    if enforce:
+        _enforce(checks, case["name"])
     os.makedirs(out_dir, exist_ok=True)
     keys = save_tensors(os.path.join(out_dir, "tensors.safetensors"), rec.t)
     save_png(os.path.join(out_dir, "image.png"), u8)

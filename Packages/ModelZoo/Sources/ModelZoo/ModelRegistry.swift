@@ -20,7 +20,7 @@ public enum ModelRegistry {
     public struct Resolved: Sendable {
         /// The pipeline folder.
         public let path: String
-        /// The variant, when `--model` named one (nil for a folder given by path).
+        /// The variant, when `--model` named one or a bundled model's folder (nil for other folders).
         public let descriptor: ModelDescriptor?
 
         /// A resolved model; see the properties.
@@ -38,7 +38,13 @@ public enum ModelRegistry {
             guard isDir.boolValue else {
                 throw .invalidInput("\(model) is a file; --model takes a diffusers pipeline folder or an alias (\(aliasList))")
             }
-            return Resolved(path: model, descriptor: nil)
+            // A bundled model's folder given by path keeps its descriptor (and defaults).
+            let real = URL(fileURLWithPath: model).resolvingSymlinksInPath().path
+            let bundled = descriptors.first { d in
+                guard case .bundled(let rel) = d.source, let found = BundledModels.locate(rel) else { return false }
+                return URL(fileURLWithPath: found).resolvingSymlinksInPath().path == real
+            }
+            return Resolved(path: model, descriptor: bundled)
         }
         guard let d = descriptor(named: model) else {
             if model.hasPrefix(".") || model.hasPrefix("/") || model.split(separator: "/").count > 2 {
@@ -47,10 +53,18 @@ public enum ModelRegistry {
             if model.contains("/") { throw .invalidInput("model folder \(model) does not exist, and \(model) is not a known repository (\(aliasList))") }
             throw .invalidInput("unknown model \(model): use a diffusers pipeline folder or one of \(aliasList)")
         }
-        guard let path = HuggingFaceCache.snapshot(repoId: d.repoId, environment: env) else {
-            throw .checkpoint("\(model) (\(d.repoId)) is not in the Hugging Face cache at \(HuggingFaceCache.root(environment: env)); download it with: \(d.downloadCommand)")
+        switch d.source {
+        case .bundled(let rel):
+            guard let path = BundledModels.locate(rel) else {
+                throw .checkpoint("\(model) ships with the mflux-swift repository (\(rel)); run the mflux built in a clone of it, or pass --model with the folder")
+            }
+            return Resolved(path: path, descriptor: d)
+        case .huggingFace(let repoId):
+            guard let path = HuggingFaceCache.snapshot(repoId: repoId, environment: env) else {
+                throw .checkpoint("\(model) (\(repoId)) is not in the Hugging Face cache at \(HuggingFaceCache.root(environment: env)); download it with: hf download \(repoId)")
+            }
+            return Resolved(path: path, descriptor: d)
         }
-        return Resolved(path: path, descriptor: d)
     }
 
     /// The model class for the pipeline in `path`.
@@ -71,6 +85,12 @@ public enum ModelRegistry {
     private static func makeGenerator<M: TextToImageModel>(_ type: M.Type, path: String, residency: ResidencyPolicy,
                                                           callbacks: CallbackManager) throws(ModelError) -> any ImageGenerating {
         Generator(model: try M(modelPath: path), residency: residency, callbacks: callbacks)
+    }
+
+    /// The default sampling settings for a resolved model: a named variant's, else the model's
+    /// own (which may depend on its folder, e.g. klein's `is_distilled`).
+    public static func defaults(for resolved: Resolved, generator: any ImageGenerating) -> GenerationDefaults {
+        resolved.descriptor?.defaults ?? generator.defaults
     }
 
     private static var aliasList: String { descriptors.map(\.name).joined(separator: ", ") }

@@ -21,10 +21,16 @@ public struct ZImageTurbo: TextToImageModel {
     /// Z-Image-Turbo's defaults: 9 steps, 1024x1024, no guidance (guidance > 0 runs diffusers' CFG).
     public static let turboDefaults = GenerationDefaults(steps: 9, width: 1024, height: 1024, guidance: 0, usesGuidance: true)
 
-    /// The published variant: Tongyi-MAI/Z-Image-Turbo.
+    /// The bundled demo model's defaults: 128x128, 8 steps, no guidance (as it was trained).
+    public static let demoDefaults = GenerationDefaults(steps: 8, width: 128, height: 128, guidance: 0, usesGuidance: true)
+
+    /// The published variant (Tongyi-MAI/Z-Image-Turbo) and the small demo model trained for this
+    /// repository (Models/zimage-demo: flat-colour shapes, see its README).
     public static let variants = [
         ModelDescriptor(name: "z-image-turbo", aliases: ["zimage-turbo", "z-image"], repoId: "Tongyi-MAI/Z-Image-Turbo",
                         pipelineClass: pipelineClass, family: "ZImage", defaults: turboDefaults),
+        ModelDescriptor(name: "demo", aliases: ["zimage-demo"], source: .bundled(path: "Models/zimage-demo"),
+                        pipelineClass: pipelineClass, family: "ZImage", defaults: demoDefaults),
     ]
 
     /// The pipeline folder.
