@@ -61,6 +61,35 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(checked, cases.count)
     }
 
+    /// The bundled demo model, by its alias and with its defaults only (8 steps, 128x128, no
+    /// guidance): the same pixels as diffusers' `ZImagePipeline` loading the committed folder.
+    func testDemoModelMatchesDiffusers() throws {
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.exports + "/index.json"))) as! [String: Any]
+        let cases = try XCTUnwrap(index["demo_cases"] as? [String])
+        XCTAssertGreaterThanOrEqual(cases.count, 3)
+        let dir = try temporaryDirectory()
+        var checked = 0
+        for name in cases {
+            let m = try manifest(name)
+            XCTAssertEqual(m["checkpoint"] as? String, "../Models/zimage-demo")
+            XCTAssertEqual([m["steps"] as? Int, m["width"] as? Int, m["height"] as? Int], [8, 128, 128])
+            let out = dir + "/\(name.replacingOccurrences(of: "/", with: "_")).png"
+            let r = try MFluxBinary.run(["generate", "--model", "demo", "--prompt", m["prompt"] as! String, "--seed", "\(m["seed"] as! Int)",
+                                         "--output", out], currentDirectory: dir)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let image = try PNG.read(out).image
+            let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+            XCTAssertEqual(image.pixels.count, expected.count, name)
+            let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
+            let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(max(1, diffs.count))
+            XCTAssertGreaterThanOrEqual(frac, 0.99, name)
+            XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3, name)
+            print("measured \(name) mflux generate --model demo: \(frac) within 1 level, max difference \(diffs.max() ?? -1)")
+            checked += 1
+        }
+        XCTAssertEqual(checked, cases.count)
+    }
+
     func testOutputIsNeverOverwritten() throws {
         let dir = try temporaryDirectory()
         let args = ["generate", "--model", Self.exports + "/zimage/checkpoints/base", "--prompt", "a cat", "--seed", "1",

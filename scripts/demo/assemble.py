@@ -28,7 +28,7 @@ LIMIT = 25 * 1000 * 1000
 CASES = [
     dict(name="one_object", prompt="a red circle in the center on a blue background", seed=42),
     dict(name="two_objects", prompt="a yellow triangle at the top left and a white square at the bottom right on a purple background", seed=7),
-    dict(name="unseen_caption", prompt="a green square at the top right and a orange circle at the bottom left on a black background", seed=2026),
+    dict(name="black_background", prompt="a green square at the top right and a orange circle at the bottom left on a black background", seed=2026),
 ]
 
 
