@@ -129,7 +129,7 @@ def train_vae(args, data, device, state):
         log(args.out, f"vae: resumed at step {step} (optimiser state restarts)")
     rng = np.random.default_rng(100 + step)
     t0 = time.time()
-    while step < args.vae_steps and time.time() - t0 < args.vae_minutes * 60:
+    while step < min(args.vae_steps, args.vae_stop or args.vae_steps) and time.time() - t0 < args.vae_minutes * 60:
         idx = rng.integers(0, len(data), args.vae_batch)
         x = to_pixels(data[idx], device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -152,7 +152,7 @@ def train_vae(args, data, device, state):
     save_weights(args.out, "vae", vae.state_dict())
     state["vae_step"] = step
     save_state(args.out, state)
-    return vae.eval(), step >= args.vae_steps
+    return vae.eval(), step >= min(args.vae_steps, args.vae_stop or args.vae_steps)
 
 
 @torch.no_grad()
@@ -248,7 +248,7 @@ def train_dit(args, vae, data, caps, device, state):
     gen = torch.Generator("cpu").manual_seed(1000 + step)
     rng = np.random.default_rng(2000 + step)
     t0, last_save = time.time(), time.time()
-    while step < args.dit_steps and time.time() - t0 < args.dit_minutes * 60:
+    while step < min(args.dit_steps, args.dit_stop or args.dit_steps) and time.time() - t0 < args.dit_minutes * 60:
         idx = rng.integers(0, len(x0_all), args.dit_batch)
         x0 = x0_all[idx]
         texts = [("" if rng.random() < args.cfg_dropout else caps[i]) for i in idx]
@@ -301,7 +301,9 @@ def main():
     p.add_argument("--vae-steps", type=int, default=4000)
     p.add_argument("--vae-batch", type=int, default=64)
     p.add_argument("--vae-lr", type=float, default=1e-3)
+    p.add_argument("--vae-stop", type=int, help="stop the VAE at this step (the schedule keeps --vae-steps)")
     p.add_argument("--dit-steps", type=int, default=20000)
+    p.add_argument("--dit-stop", type=int, help="stop the transformer at this step (the schedule keeps --dit-steps)")
     p.add_argument("--dit-batch", type=int, default=128)
     p.add_argument("--dit-lr", type=float, default=4e-4)
     p.add_argument("--cfg-dropout", type=float, default=0.1)
@@ -316,7 +318,7 @@ def main():
     data, caps = make_dataset(args.scenes, 7, exclude)
     log(args.out, f"{len(data)} scenes in {time.time() - t0:.0f}s on {device}")
     state = load_state(args.resume) if args.resume else {}
-    if state.get("vae_step", 0) < args.vae_steps and args.stage in ("vae", "all"):
+    if state.get("vae_step", 0) < min(args.vae_steps, args.vae_stop or args.vae_steps) and args.stage in ("vae", "all"):
         vae, done = train_vae(args, data, device, state)
     else:
         vae, done = build_vae().to(device), True
