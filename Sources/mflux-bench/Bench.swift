@@ -52,15 +52,18 @@ struct Bench {
         let args = Array(CommandLine.arguments.dropFirst())
         let mode = args.first ?? "gemm"
         func arg(_ i: Int, _ d: Int) -> Int { args.count > i ? Int(args[i]) ?? d : d }
-        let ctx = try ComputeContext()
+        // gemm-bf16c, and any mode with MFLUX_PRECISION=bf16, computes weight products in bf16.
+        let asked = ProcessInfo.processInfo.environment["MFLUX_PRECISION"].flatMap(ComputePrecision.init(rawValue:)) ?? .fp32
+        let ctx = try ComputeContext(precision: mode == "gemm-bf16c" ? .bf16 : asked)
+        if mode == "gemm-bf16c" && ctx.precision != .bf16 { print("this CPU has no AVX512-BF16: bf16 compute is not available"); return }
         if let w = ctx.blas.warning { print(w) }
-        print("core=\(ctx.blas.coreName) threads=\(ctx.threadCount) kernels=\(ctx.kernelPath.rawValue)")
+        print("core=\(ctx.blas.coreName) threads=\(ctx.threadCount) kernels=\(ctx.kernelPath.rawValue) precision=\(ctx.precision.rawValue)")
         switch mode {
-        case "gemm", "gemm-openblas", "gemm-bf16":
+        case "gemm", "gemm-openblas", "gemm-bf16", "gemm-bf16c":
             let n = arg(1, 2048), reps = arg(2, 5)
             let a = filled([n, n], seed: 1)
             var b = filled([n, n], seed: 2)
-            if mode == "gemm-bf16" { b = b.converted(to: .bfloat16, context: ctx) }
+            if mode == "gemm-bf16" || mode == "gemm-bf16c" { b = b.converted(to: .bfloat16, context: ctx) }
             var c = Tensor(zeros: [n, n])
             let flops = 2.0 * Double(n) * Double(n) * Double(n)
             let t: Double
@@ -82,14 +85,20 @@ struct Bench {
                 let cp = c.withUnsafeMutableBufferPointer(as: Float.self) { $0.baseAddress! }
                 let bop = GEMMOperand(pointer: b.withUnsafeBytes { $0.baseAddress! }, dtype: b.dtype, transposed: true, ld: n)
                 t = withExtendedLifetime((a, b)) {
-                    best(reps) { ctx.gemm(m: n, n: n, k: n, a: ap, lda: n, b: bop, c: cp, ldc: n) }
+                    best(reps) {
+                        if ctx.precision == .bf16 {
+                            ctx.gemmBF16(m: n, n: n, k: n, a: ap, lda: n, b: bop, c: cp, ldc: n)
+                        } else {
+                            ctx.gemm(m: n, n: n, k: n, a: ap, lda: n, b: bop, c: cp, ldc: n)
+                        }
+                    }
                 }
                 // The same through `linear`, which also allocates its output.
                 var y = Tensor(zeros: [1])
                 let tl = best(reps) { y = ctx.linear(a, weight: b) }
                 withExtendedLifetime(y) {}
                 print(String(format: "linear n=%d best=%.4fs gflops=%.1f (includes allocating the output)", n, tl, flops / tl / 1e9))
-                print("mode=tensorkit-split weight=\(b.dtype.rawValue)")
+                print("mode=tensorkit-split weight=\(b.dtype.rawValue) compute=\(ctx.precision.rawValue)")
             }
             withExtendedLifetime(c) {}
             print(String(format: "gemm n=%d best=%.4fs gflops=%.1f", n, t, flops / t / 1e9))

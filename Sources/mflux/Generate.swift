@@ -23,8 +23,11 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let plan = try GenerationPlan(model: modelOptions, prompt: promptOptions, sampling: sampling)
-        let ctx = try ComputeContext()
+        let ctx = try ComputeContext(threadCount: modelOptions.threads, precision: plan.precision)
         if let warning = ctx.blas.warning { Log.line(warning) }
+        if ctx.precision != ctx.requestedPrecision {
+            Log.line("note: \(ctx.requestedPrecision.rawValue) compute needs AVX512-BF16, which this CPU lacks; computing in \(ctx.precision.rawValue)")
+        }
         let callbacks = CallbackManager()
         callbacks.register(ProgressReporter())
         if outputOptions.verbose { callbacks.register(VerboseReporter()) }
@@ -46,7 +49,7 @@ struct Generate: ParsableCommand {
                 let image = try generator.generate(request, imageIndex: i, imageCount: plan.seeds.count, context: ctx)
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: try ModelIndex.pipelineClass(modelPath: plan.resolved.path),
-                                                usesGuidance: defaults.usesGuidance, precision: settings.precision,
+                                                usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

@@ -11,12 +11,19 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Release every component as soon as its stage is done (less memory, reloads per image).")
     var lowRam = false
 
-    @Option(name: .long, help: "Compute precision (fp32).")
+    @Option(name: .long, help: "Matrix-product precision: fp32, or bf16 (bf16 operands, fp32 accumulation; CPUs with AVX512-BF16, else fp32 with a note).")
     var precision: Precision?
+
+    @Option(name: .long, help: ArgumentHelp("Worker threads (default: the online CPUs).", valueName: "n"))
+    var threads: Int?
 
     /// Compute precisions.
     enum Precision: String, ExpressibleByArgument, CaseIterable {
-        case fp32
+        case fp32, bf16
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelZoo
+import TensorKit
 
 /// What `mflux generate` will do, from its flags and `--config-from-metadata` (flags win, then
 /// the metadata file, then the model's defaults), checked before any weight is loaded.
@@ -14,14 +15,14 @@ struct GenerationPlan {
     /// Whether the seeds were drawn at random (and should be printed).
     let seedsWereDrawn: Bool
     private let sampling: SamplingOptions
-    private let precision: ModelOptions.Precision?
+    private let precisionFlag: ModelOptions.Precision?
     private let metadata: GenerationMetadata?
 
     init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions) throws {
         let metadata = try s.configFromMetadata.map { (path: String) throws(ModelError) in try GenerationMetadata.read(path: path) }
         self.metadata = metadata
         sampling = s
-        precision = model.precision
+        precisionFlag = model.precision
         // Model: the flag, else the metadata's (its resolved folder when the name no longer resolves).
         guard let name = model.model ?? metadata?.model else { throw CLIError("--model is required (or --config-from-metadata with a model)") }
         modelName = name
@@ -65,12 +66,19 @@ struct GenerationPlan {
         }
     }
 
-    /// The sampling settings: flags, then the metadata file, then `defaults`.
-    func settings(defaults d: GenerationDefaults) throws -> (steps: Int, width: Int, height: Int, guidance: Float, precision: String) {
-        let precisionName = precision?.rawValue ?? metadata?.precision ?? "fp32"
-        guard ModelOptions.Precision(rawValue: precisionName) != nil else {
-            throw CLIError("precision \(precisionName) from \(sampling.configFromMetadata ?? "the metadata") is not supported (fp32)")
+    /// The compute precision: the flag, else the metadata file's, else fp32.
+    var precision: ComputePrecision {
+        get throws {
+            let name = precisionFlag?.rawValue ?? metadata?.precision ?? "fp32"
+            guard let p = ComputePrecision(rawValue: name) else {
+                throw CLIError("precision \(name) from \(sampling.configFromMetadata ?? "the metadata") is not supported (fp32, bf16)")
+            }
+            return p
         }
+    }
+
+    /// The sampling settings: flags, then the metadata file, then `defaults`.
+    func settings(defaults d: GenerationDefaults) throws -> (steps: Int, width: Int, height: Int, guidance: Float) {
         let steps = sampling.steps ?? metadata?.steps ?? d.steps
         let width = sampling.width ?? metadata?.width ?? d.width, height = sampling.height ?? metadata?.height ?? d.height
         let guidance = sampling.guidance ?? metadata?.guidance ?? d.guidance
@@ -80,7 +88,7 @@ struct GenerationPlan {
             (check.steps, check.width, check.height, check.guidance) = (steps, width, height, guidance)
             do { try check.validate() } catch let e as ValidationError { throw CLIError("\(sampling.configFromMetadata!): \(e.message)") }
         }
-        return (steps, width, height, guidance, precisionName)
+        return (steps, width, height, guidance)
     }
 }
 

@@ -18,11 +18,17 @@ public struct ComputeContext: Sendable {
     public let kernelPath: KernelPath
     /// OpenBLAS, loaded with the core type chosen for this CPU.
     public let blas: BLAS
+    /// The arithmetic of matrix products with weights (``linear(_:weight:bias:)``): the requested
+    /// one when this CPU runs it, else `.fp32`.
+    public let precision: ComputePrecision
+    /// The precision asked for at creation.
+    public let requestedPrecision: ComputePrecision
 
-    /// A context with `threadCount` workers (default: the online CPUs) and `kernelPath`
-    /// (default: the widest supported). Throws when the path is not supported by this CPU,
+    /// A context with `threadCount` workers (default: the online CPUs), `kernelPath` (default: the
+    /// widest supported) and `precision` for weight products (bf16 falls back to fp32 where the CPU
+    /// lacks AVX512-BF16). Throws when the path is not supported by this CPU,
     /// the thread count is below 1, or OpenBLAS cannot be loaded.
-    public init(threadCount: Int? = nil, kernelPath: KernelPath? = nil) throws(TensorError) {
+    public init(threadCount: Int? = nil, kernelPath: KernelPath? = nil, precision: ComputePrecision = .fp32) throws(TensorError) {
         let threads = threadCount ?? ComputeContext.onlineCPUs
         guard threads >= 1 else { throw .invalidArgument("thread count must be at least 1, got \(threads)") }
         let path = kernelPath ?? .best
@@ -30,6 +36,8 @@ public struct ComputeContext: Sendable {
         self.threadCount = threads
         self.kernelPath = path
         self.blas = try BLAS.shared()
+        self.requestedPrecision = precision
+        self.precision = precision.isSupported ? precision : .fp32
     }
 
     /// Number of online CPUs.

@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 extension ComputeContext {
-    /// `y = x · weightᵀ + bias`, as `torch.nn.functional.linear`.
+    /// `y = x · weightᵀ + bias`, as `torch.nn.functional.linear`; with ``precision`` `.bf16` the
+    /// product runs on bf16 operands with float32 accumulation (``gemmBF16(m:n:k:a:lda:b:c:ldc:accumulate:)``).
     ///
     /// - x: `[..., K]` float32.
     /// - weight: `[N, K]` float32, bfloat16 or float16 (kept in its dtype; converted panel by
@@ -32,9 +33,12 @@ extension ComputeContext {
         }
         let xf = x.toFloat32(context: self)
         withExtendedLifetime((xf, weight)) {
-            gemm(m: m, n: n, k: k, a: xf.floatPointer, lda: k,
-                 b: GEMMOperand(pointer: weight.rawPointer, dtype: weight.dtype, transposed: true, ld: k),
-                 c: yp, ldc: n, accumulate: accumulate)
+            let w = GEMMOperand(pointer: weight.rawPointer, dtype: weight.dtype, transposed: true, ld: k)
+            if precision == .bf16 && (weight.dtype == .bfloat16 || weight.dtype == .float32) {
+                gemmBF16(m: m, n: n, k: k, a: xf.floatPointer, lda: k, b: w, c: yp, ldc: n, accumulate: accumulate)
+            } else {
+                gemm(m: m, n: n, k: k, a: xf.floatPointer, lda: k, b: w, c: yp, ldc: n, accumulate: accumulate)
+            }
         }
         return y
     }

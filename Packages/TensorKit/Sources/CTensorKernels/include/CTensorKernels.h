@@ -143,6 +143,23 @@ void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width
                     size_t kw, size_t stride, size_t padTop, size_t padLeft, size_t outW,
                     size_t oy0, size_t rows, float *col);
 
+// ---------------------------------------------------------------------------------------------
+// bf16 GEMM (AVX512-BF16), C[M, N] (=|+=) A[M, K] · W[N, K]ᵀ with fp32 accumulation.
+// kp = K rounded up to even. Packed A: rows of kp bf16 (a multiple of 8 rows, zero-padded by the
+// caller). Packed W: 16-column tiles of kp/2 k-pairs, [tile][kp/2][16][2], zero past N and K.
+
+/// Whether the CPU runs the bf16 GEMM (AVX512-BF16).
+int tk_bf16_gemm_supported(void);
+/// Rounds `rows` rows of A (leading dimension lda, K columns) to bf16 into dst (stride kp, zero past K).
+void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst);
+/// Packs the 16-column tile of W rows n0 ..< n0+16 (rows >= n are zero) into dst (16·kp values);
+/// W is bf16 bits, or f32 rounded to bf16 when w_is_f32.
+void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst);
+/// Computes the columns of tiles tile_first ..< tile_first+tile_count for all m rows, K in blocks
+/// of kc (even) elements; accumulate: add to C. Only when tk_bf16_gemm_supported().
+void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,118 @@
+// bf16 GEMM with fp32 accumulation on AVX512-BF16 (`vdpbf16ps`): C[M, N] (=|+=) A[M, K] · W[N, K]ᵀ.
+// A is rounded to bf16 (round to nearest even), W is bf16 (or f32 rounded to bf16); every product
+// of two bf16 values is exact in fp32 and the pairs are summed in fp32. Selected at run time only
+// when the CPU reports AVX512-BF16 (TK_CPU_AVX512BF16); callers keep an fp32 path otherwise.
+#include "CTensorKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TK_BF16_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+static inline uint16_t f32_to_bf16_1(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *src = a + r * lda;
+        uint16_t *d = dst + r * kp;
+        size_t i = 0;
+        for (; i < k; i++) d[i] = f32_to_bf16_1(src[i]);
+        for (; i < kp; i++) d[i] = 0;
+    }
+}
+
+void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) {
+    // dst: one 16-column tile, [kp/2][16][2]: element (p, j, e) = W[n0 + j, 2p + e] (0 past n or k).
+    const uint16_t *wb = (const uint16_t *)w;
+    const float *wf = (const float *)w;
+    for (size_t j = 0; j < 16; j++) {
+        size_t row = n0 + j;
+        for (size_t p = 0; p < kp / 2; p++) {
+            for (size_t e = 0; e < 2; e++) {
+                size_t col = 2 * p + e;
+                uint16_t v = 0;
+                if (row < n && col < k) v = w_is_f32 ? f32_to_bf16_1(wf[row * ldw + col]) : wb[row * ldw + col];
+                dst[(p * 16 + j) * 2 + e] = v;
+            }
+        }
+    }
+}
+
+// 8 rows x 32 columns over `pairs` k-pairs. a: 8 rows of packed A (stride kp, offset to the block);
+// b0, b1: two 16-column tiles at the same k offset; c: ldc; `cols` (1..32) valid columns.
+TK_BF16_ATTR
+static void kernel_8x32(const uint16_t *a, size_t kp, const uint16_t *b0, const uint16_t *b1, size_t pairs,
+                        float *c, size_t ldc, size_t rows, size_t cols, int accumulate) {
+    __m512 acc[8][2];
+    for (int r = 0; r < 8; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    for (size_t p = 0; p < pairs; p++) {
+        __m512bh vb0 = (__m512bh)_mm512_loadu_si512((const void *)(b0 + p * 32));
+        __m512bh vb1 = (__m512bh)_mm512_loadu_si512((const void *)(b1 + p * 32));
+        for (int r = 0; r < 8; r++) {
+            int32_t pair;
+            memcpy(&pair, a + r * kp + 2 * p, 4);
+            __m512bh va = (__m512bh)_mm512_set1_epi32(pair);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], va, vb0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], va, vb1);
+        }
+    }
+    __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
+    for (size_t r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m512 v0 = acc[r][0], v1 = acc[r][1];
+        if (accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+        }
+        _mm512_mask_storeu_ps(cr, m0, v0);
+        _mm512_mask_storeu_ps(cr + 16, m1, v1);
+    }
+}
+
+TK_BF16_ATTR
+void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate) {
+    // The worker's column tiles [tile_first, tile_first + tile_count) (16 columns each, in pairs),
+    // all m rows. Loop order: K blocks of kc elements (the block of B stays in L2), rows in chunks
+    // of 8 (the chunk of A stays in L1 across the column pairs), then the column pairs.
+    (void)mp;
+    size_t tile_end = tile_first + tile_count;
+    for (size_t k0 = 0; k0 < kp; k0 += kc) {
+        size_t kb = kp - k0 < kc ? kp - k0 : kc;
+        int acc = accumulate || k0 > 0;
+        for (size_t r0 = 0; r0 < m; r0 += 8) {
+            size_t rows = m - r0 < 8 ? m - r0 : 8;
+            for (size_t t = tile_first; t < tile_end; t += 2) {
+                size_t col0 = t * 16;
+                if (col0 >= n) break;
+                const uint16_t *tb0 = pb + t * kp * 16;
+                const uint16_t *tb1 = (t + 1 < tile_end) ? pb + (t + 1) * kp * 16 : tb0;
+                size_t cols = n - col0;
+                if (t + 1 >= tile_end && cols > 16) cols = 16;
+                if (cols > 32) cols = 32;
+                kernel_8x32(pa + r0 * kp + k0, kp, tb0 + k0 * 16, tb1 + k0 * 16, kb / 2, c + r0 * ldc + col0, ldc, rows, cols, acc);
+            }
+        }
+    }
+}
+
+int tk_bf16_gemm_supported(void) {
+    return (tk_cpu_features() & TK_CPU_AVX512BF16) != 0;
+}
+
+#else
+void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
+void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)w; (void)w_is_f32; (void)ldw; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }
+void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate) {
+    (void)pa; (void)mp; (void)m; (void)kp; (void)pb; (void)tile_first; (void)tile_count; (void)n; (void)c; (void)ldc; (void)kc; (void)accumulate;
+}
+int tk_bf16_gemm_supported(void) { return 0; }
+#endif

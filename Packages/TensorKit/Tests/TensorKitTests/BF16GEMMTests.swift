@@ -1,0 +1,80 @@
+import Foundation
+import TensorKit
+import XCTest
+
+/// The bf16 GEMM (AVX512-BF16) against an independent float64 reference of the same bf16-rounded
+/// operands, at edge shapes; and `linear` routing by precision.
+final class BF16GEMMTests: XCTestCase {
+    /// Deterministic values in [-2, 2).
+    func values(_ n: Int, seed: UInt64) -> [Float] {
+        var s = seed
+        return (0..<n).map { _ in
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: s >> 11) % 40000) / 10000
+        }
+    }
+
+    /// bf16 rounding (nearest even) of finite values, computed independently of TensorKit.
+    func bf16(_ x: Float) -> Float {
+        let u = x.bitPattern
+        let r = (u &+ 0x7fff &+ ((u >> 16) & 1)) & 0xffff0000
+        return Float(bitPattern: r)
+    }
+
+    func testMatchesFloat64ReferenceAtEdgeShapes() throws {
+        guard ComputePrecision.bf16.isSupported else {
+            throw XCTSkip("this CPU has no AVX512-BF16: the bf16 GEMM is not selected here (CPUs with it run this test)")
+        }
+        let ctx = try ComputeContext(precision: .bf16)
+        XCTAssertEqual(ctx.precision, .bf16)
+        var checked = 0
+        for (m, n, k, accumulate, f32Weights) in [(1, 1, 1, false, false), (3, 17, 5, false, false), (9, 33, 513, true, false),
+                                                   (8, 32, 1024, false, true), (20, 100, 1030, true, false), (17, 48, 2, false, true),
+                                                   (64, 2100, 300, false, false)] {
+            let a = values(m * k, seed: UInt64(m * 31 + k)), wf = values(n * k, seed: UInt64(n * 17 + k))
+            let weight = f32Weights ? Tensor(shape: [n, k], floats: wf) : Tensor(shape: [n, k], floats: wf).converted(to: .bfloat16, context: ctx)
+            let c0 = values(m * n, seed: 99)
+            var c = c0
+            a.withUnsafeBufferPointer { ap in
+                weight.withUnsafeBytes { wp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        ctx.gemmBF16(m: m, n: n, k: k, a: ap.baseAddress!, lda: k,
+                                     b: GEMMOperand(pointer: wp.baseAddress!, dtype: weight.dtype, transposed: true, ld: k),
+                                     c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                    }
+                }
+            }
+            var worst = 0.0, scale = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var ref = accumulate ? Double(c0[i * n + j]) : 0
+                    for p in 0..<k { ref += Double(bf16(a[i * k + p])) * Double(bf16(wf[j * k + p])) }
+                    worst = max(worst, abs(Double(c[i * n + j]) - ref))
+                    scale = max(scale, abs(ref))
+                }
+            }
+            XCTAssertLessThanOrEqual(worst / max(scale, 1e-30), 2e-6, "m \(m) n \(n) k \(k): \(worst) of \(scale)")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 7)
+    }
+
+    func testLinearRoutesByPrecision() throws {
+        let fp32 = try ComputeContext(precision: .fp32)
+        let asked = try ComputeContext(precision: .bf16)
+        XCTAssertEqual(asked.requestedPrecision, .bf16)
+        XCTAssertEqual(asked.precision, ComputePrecision.bf16.isSupported ? .bf16 : .fp32, "bf16 falls back to fp32 without AVX512-BF16")
+        // Activations that bf16 cannot hold: the bf16 path rounds them, the fp32 path does not.
+        let x = Tensor(shape: [2, 3], floats: [1.001, 2.003, -3.0007, 0.1, 0.2, 0.3])
+        let w = Tensor(shape: [2, 3], floats: [1, 1, 1, 1, -1, 1]).converted(to: .bfloat16, context: fp32)
+        let y32 = fp32.linear(x, weight: w).floats(context: fp32)
+        let y16 = asked.linear(x, weight: w).floats(context: asked)
+        XCTAssertEqual(y32[0], 1.001 + 2.003 - 3.0007, accuracy: 1e-6)
+        if asked.precision == .bf16 {
+            XCTAssertEqual(y16[0], bf16(1.001) + bf16(2.003) + bf16(-3.0007), accuracy: 1e-6)
+            XCTAssertNotEqual(y16[0], y32[0])
+        } else {
+            XCTAssertEqual(y16, y32)
+        }
+    }
+}
