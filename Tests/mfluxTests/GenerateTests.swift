@@ -90,6 +90,45 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(checked, cases.count)
     }
 
+    /// `--precision bf16`: on a CPU with AVX512-BF16 the products run in bf16 (another image than
+    /// fp32's, still within the parity bar of diffusers' fp32 image); elsewhere one note and the
+    /// fp32 image. The PNG records the precision that ran.
+    func testBF16Precision() throws {
+        let version = try MFluxBinary.run(["--version"])
+        let hasBF16 = version.stdout.contains("avx512_bf16")
+        let dir = try temporaryDirectory()
+        var checked = 0
+        for name in ["zimage/cases/nonsquare_4steps", "klein/cases/cfg_negative"] {
+            let m = try manifest(name)
+            var args = ["generate", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--prompt", m["prompt"] as! String,
+                        "--seed", "\(m["seed"] as! Int)", "--steps", "\(m["steps"] as! Int)", "--width", "\(m["width"] as! Int)",
+                        "--height", "\(m["height"] as! Int)", "--guidance", "\(m["guidance_scale"] as! Double)"]
+            if let n = m["negative_prompt"] as? String { args += ["--negative-prompt", n] }
+            let tag = name.replacingOccurrences(of: "/", with: "_")
+            let bf16 = try MFluxBinary.run(args + ["--precision", "bf16", "--output", dir + "/\(tag)_bf16.png"])
+            let fp32 = try MFluxBinary.run(args + ["--precision", "fp32", "--output", dir + "/\(tag)_fp32.png"])
+            XCTAssertEqual(bf16.status, 0, bf16.stderr)
+            XCTAssertEqual(fp32.status, 0, fp32.stderr)
+            let (a, text) = try PNG.read(dir + "/\(tag)_bf16.png")
+            let b = try PNG.read(dir + "/\(tag)_fp32.png").image
+            XCTAssertEqual(text.first { $0.key == "precision" }?.value, hasBF16 ? "bf16" : "fp32")
+            XCTAssertEqual(bf16.stderr.contains("needs AVX512-BF16"), !hasBF16, bf16.stderr)
+            if hasBF16 {
+                XCTAssertNotEqual(a.pixels, b.pixels, "\(name): bf16 products change some pixels")
+                let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+                let diffs = zip(a.pixels, expected).map { abs(Int($0) - Int($1)) }
+                let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(diffs.count)
+                XCTAssertGreaterThanOrEqual(frac, 0.99, name)
+                XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3, name)
+                print("measured \(name) bf16 vs diffusers fp32: \(frac) within 1 level, max \(diffs.max() ?? -1)")
+            } else {
+                XCTAssertEqual(a.pixels, b.pixels)
+            }
+            checked += 1
+        }
+        XCTAssertEqual(checked, 2)
+    }
+
     func testOutputIsNeverOverwritten() throws {
         let dir = try temporaryDirectory()
         let args = ["generate", "--model", Self.exports + "/zimage/checkpoints/base", "--prompt", "a cat", "--seed", "1",

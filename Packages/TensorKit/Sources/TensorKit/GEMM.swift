@@ -40,7 +40,12 @@ extension ComputeContext {
                 gemm(m: m, n: n, k: k, a: a, lda: lda, b: dense, c: c, ldc: ldc, accumulate: accumulate)
                 return
             }
-            let panel = max(16, (ComputeContext.gemmPanelBytes / (k * 4)) / 16 * 16)
+            // Panels of at most gemmPanelBytes, and at least one per worker so that every core
+            // converts and multiplies (a 3840-wide bf16 weight in 8 MiB panels gave 8 blocks: 16
+            // cores ran at half speed).
+            let byBytes = max(16, (ComputeContext.gemmPanelBytes / (k * 4)) / 16 * 16)
+            let perWorker = max(16, ((n + threadCount - 1) / threadCount + 15) / 16 * 16)
+            let panel = min(byBytes, perWorker)
             let blocks = (n + panel - 1) / panel
             let cBox = UncheckedSendable(c)
             parallelFor(blocks) { blk in
