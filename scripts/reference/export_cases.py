@@ -310,3 +310,25 @@ def export_scheduler_tables(out_dir):
                        "torch.linspace) and Flux2KleinPipeline (exponential dynamic shift, sigmas from np.linspace, mu "
                        "from compute_empirical_mu(seq, n)) call it; model_t: the time each pipeline feeds its transformer",
         "mu": mus, "versions": versions(), "keys": keys, "files": ["tensors.safetensors", "manifest.json"]})
+
+
+def export_vae_tiled(model, folder, out_dir, root, tile=128, latent_hw=(40, 56), seed=11):
+    """diffusers' tiled VAE decode (`enable_tiling`, tiles of `tile` pixels, overlap 0.25) of random
+    latents several tiles large, next to the untiled decode of the same latents."""
+    from diffusers import AutoencoderKL, AutoencoderKLFlux2
+
+    cls = AutoencoderKL if model == "zimage" else AutoencoderKLFlux2
+    vae = cls.from_pretrained(os.path.join(folder, "vae"), torch_dtype=torch.float32).eval()
+    z = torch.randn((1, vae.config.latent_channels) + tuple(latent_hw), generator=seeded_generator(seed))
+    untiled = vae.decode(z).sample
+    vae.enable_tiling()
+    vae.tile_sample_min_size = tile
+    vae.tile_latent_min_size = tile // (2 ** (len(vae.config.block_out_channels) - 1))
+    tiled = vae.decode(z).sample
+    t = {"latents": z, "decode.untiled": untiled, "decode.tiled": tiled}
+    keys = save_tensors(os.path.join(out_dir, "tensors.safetensors"), t)
+    write_json(os.path.join(out_dir, "manifest.json"), {
+        "model": model, "vae_class": cls.__name__, "checkpoint": os.path.relpath(folder, root),
+        "tile_sample_min_size": tile, "tile_overlap_factor": vae.tile_overlap_factor,
+        "description": "vae.decode(latents) untiled and after enable_tiling() with tiles of tile_sample_min_size pixels",
+        "versions": versions(), "keys": keys, "files": ["tensors.safetensors", "manifest.json"]})

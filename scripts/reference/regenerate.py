@@ -98,6 +98,7 @@ def main():
             index["cases"].append(f"{model}/cases/{case['name']}")
         ex.export_vae_roundtrip(model, os.path.join(out, model, "checkpoints", "base"), test_image,
                                 os.path.join(out, model, "vae_roundtrip"), out)
+        ex.export_vae_tiled(model, os.path.join(out, model, "checkpoints", "base"), os.path.join(out, model, "vae_tiled"), out)
         index["vae_roundtrips"].append(f"{model}/vae_roundtrip")
     ex.export_noise(os.path.join(out, "noise"))
     ex.export_scheduler_tables(os.path.join(out, "scheduler"))

@@ -90,6 +90,23 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(b.pixels.scalars(as: UInt8.self), try balanced.generate(request(seed: 4), context: ctx).pixels.scalars(as: UInt8.self))
     }
 
+    /// --low-ram decodes images wider than 512 px in 512-px tiles (diffusers' tiled decode).
+    func testLowMemoryDecodesLargeImagesInTiles() throws {
+        XCTAssertNil(VAETiling.tileSize(width: 512, height: 512, lowMemory: true))
+        XCTAssertEqual(VAETiling.tileSize(width: 528, height: 64, lowMemory: true), 512)
+        XCTAssertNil(VAETiling.tileSize(width: 2048, height: 2048, lowMemory: false))
+        XCTAssertEqual(VAETiling.tileSize(width: 2064, height: 64, lowMemory: false), 1024)
+        let m = try model()
+        let request = GenerationRequest(prompt: "a wide red fox", seed: 3, steps: 1, width: 528, height: 32)
+        let low = try Generator(model: m, residency: .lowMemory).generate(request, context: ctx)
+        let vae = try m.loadDecoder()
+        let tiled = try m.decode(low.latents, with: vae, tileSize: 512, context: ctx)
+        let untiled = try m.decode(low.latents, with: vae, tileSize: nil, context: ctx)
+        XCTAssertEqual(low.pixels.scalars(as: UInt8.self), tiled.scalars(as: UInt8.self))
+        XCTAssertNotEqual(low.pixels.scalars(as: UInt8.self), untiled.scalars(as: UInt8.self), "the tiles show in the tiny VAE")
+        XCTAssertEqual(low.pixels.shape, [32, 528, 3])
+    }
+
     func testKeepAllKeepsTheTextEncoder() throws {
         let generator = Generator(model: try model(), residency: .keepAll)
         _ = try generator.generate(request(seed: 1), context: ctx)

@@ -57,3 +57,37 @@ final class VAETests: XCTestCase {
         XCTAssertThrowsError(try vae.encodeMode(Tensor(zeros: [1, 3, 12, 16]), context: ctx))
     }
 }
+
+/// The tiled VAE decode against diffusers' `enable_tiling()` (tiles of 128 px over a 320x448 image)
+/// and against the untiled decode (the seams' documented tolerance).
+final class VAETiledDecodeTests: XCTestCase {
+    let ctx = try! ComputeContext()
+
+    func testTiledDecodeMatchesDiffusers() throws {
+        let root = try ReferenceExports.root()
+        var checked = 0
+        for (model, variant) in [("zimage", VAEVariant.flux1), ("klein", .flux2)] {
+            let c = try ReferenceCase("\(model)/vae_tiled")
+            let vae = try AutoencoderKL(folder: "\(root)/\(model)/checkpoints/base/vae", variant: variant)
+            let z = try c.tensor("latents")
+            let tile = c.manifestValue("tile_sample_min_size")!.intValue!
+            let tiled = try vae.decodeTiled(z, tileSampleSize: tile, context: ctx)
+            let r = assertReferenceClose(tiled, try c.tensor("decode.tiled"), tolerance: 1e-4, "\(model) tiled decode")
+            // Seams: the tiled image against the untiled one (both from diffusers, and ours).
+            let untiled = try c.tensor("decode.untiled")
+            let seam = Closeness(actual: tiled, expected: untiled)
+            let reference = Closeness(actual: try c.tensor("decode.tiled"), expected: untiled)
+            XCTAssertEqual(seam.relative, reference.relative, accuracy: 1e-4, "\(model): our seams are diffusers' seams")
+            XCTAssertGreaterThan(seam.relative, 1e-3, "\(model): tiles of 128 px on this VAE do leave seams (the comparison can fail)")
+            print("measured \(model) tiled decode: vs diffusers \(r?.description ?? "-"); tiled vs untiled rel \(String(format: "%.3e", seam.relative))")
+            // One tile covers small latents: the untiled result.
+            let small = try vae.decodeTiled(z.split(sizes: [8, z.shape[2] - 8], axis: 2)[0].split(sizes: [8, z.shape[3] - 8], axis: 3)[0],
+                                            tileSampleSize: tile, context: ctx)
+            XCTAssertEqual(small.shape, [1, 3, 64, 64])
+            checked += 1
+        }
+        XCTAssertEqual(checked, 2)
+        XCTAssertThrowsError(try AutoencoderKL(folder: "\(root)/zimage/checkpoints/base/vae", variant: .flux1)
+            .decodeTiled(Tensor(zeros: [1, 16, 4, 4]), tileSampleSize: 4, context: ctx))
+    }
+}

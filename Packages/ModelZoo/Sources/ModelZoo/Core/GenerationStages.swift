@@ -56,8 +56,9 @@ public protocol GenerationStages: Sendable {
     func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop
     /// The `predict` of `request`'s loop.
     func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Denoiser) throws(ModelError) -> Predictor
-    /// Final (or intermediate) latents -> `[H, W, 3]` uint8 pixels.
-    func decode(_ latents: Tensor, with decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor
+    /// Final (or intermediate) latents -> `[H, W, 3]` uint8 pixels; `tileSize` (pixels) decodes in
+    /// tiles (``VAETiling``), nil in one piece.
+    func decode(_ latents: Tensor, with decoder: Decoder, tileSize: Int?, context: ComputeContext) throws(ModelError) -> Tensor
 }
 
 /// A text-to-image model the registry knows: its descriptors (aliases, repository ids,

@@ -64,9 +64,10 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         let initial = try model.initialLatents(request, context: ctx)
         let info = LoopInfo(seed: request.seed, prompt: request.prompt, width: request.width, height: request.height,
                             sigmas: loop.sigmas, startIndex: loop.startIndex, imageIndex: imageIndex, imageCount: imageCount)
+        let tileSize = VAETiling.tileSize(width: request.width, height: request.height, lowMemory: residency == .lowMemory)
         if let vae = decoder {
             callbacks.decoder = { [model] latents in
-                try RGBImage(tensor: try model.decode(latents, with: vae, context: ctx), channelsLast: true)
+                try RGBImage(tensor: try model.decode(latents, with: vae, tileSize: tileSize, context: ctx), channelsLast: true)
             }
         }
         defer { callbacks.decoder = nil }
@@ -85,7 +86,7 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         // 3. Decode.
         let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
         let decodeClock = Clock()
-        let pixels = try model.decode(latents, with: vae, context: ctx)
+        let pixels = try model.decode(latents, with: vae, tileSize: tileSize, context: ctx)
         timings["decode"] = decodeClock.seconds
         callbacks.stage(.decoded(imageIndex: imageIndex, seconds: decodeClock.seconds))
         if residency == .lowMemory { release(&decoder, "vae") }

@@ -135,7 +135,10 @@ public struct Flux2Klein: TextToImageModel {
 
     /// The token grid `[1, h, w, 128]` -> pixels `[8·2h, 8·2w, 3]`: unpack, BatchNorm
     /// de-normalisation, unpatchify, VAE decode, post-processing.
-    public func decode(_ latents: Tensor, with vae: AutoencoderKL, context ctx: ComputeContext) throws(ModelError) -> Tensor {
-        VAEImageProcessor.pixels(try vae.decode(try Flux2Latents.vaeInput(latents, vae: vae, context: ctx), context: ctx), context: ctx)
+    public func decode(_ latents: Tensor, with vae: AutoencoderKL, tileSize: Int?, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        let z = try Flux2Latents.vaeInput(latents, vae: vae, context: ctx)
+        let image: Tensor
+        if let tileSize { image = try vae.decodeTiled(z, tileSampleSize: tileSize, context: ctx) } else { image = try vae.decode(z, context: ctx) }
+        return VAEImageProcessor.pixels(image, context: ctx)
     }
 }

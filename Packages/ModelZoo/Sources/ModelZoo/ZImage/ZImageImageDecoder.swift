@@ -10,10 +10,12 @@ public struct ZImageImageDecoder: Sendable {
     public init(vae: AutoencoderKL) { self.vae = vae }
 
     /// `[1, 16, h, w]` latents -> `[1, 3, 8h, 8w]` decoded image in about [-1, 1].
-    public func decode(_ latents: Tensor, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+    /// `tileSize` (pixels) decodes in tiles as diffusers' `enable_tiling()` does; nil in one piece.
+    public func decode(_ latents: Tensor, tileSize: Int? = nil, context ctx: ComputeContext) throws(ModelError) -> Tensor {
         let scaling = Float(vae.config.scalingFactor ?? 1), shift = Float(vae.config.shiftFactor ?? 0)
         // Two roundings as PyTorch: a division, then an addition.
         let z = ctx.add(ctx.div(latents, Tensor(shape: [], floats: [scaling])), Tensor(shape: [], floats: [shift]))
+        if let tileSize { return try vae.decodeTiled(z, tileSampleSize: tileSize, context: ctx) }
         return try vae.decode(z, context: ctx)
     }
 }

@@ -115,7 +115,7 @@ public struct ZImageTurbo: TextToImageModel {
                             guidance: ZImageGuidance(scale: request.guidance), latentShape: latentShape(request))
     }
 
-    public func decode(_ latents: Tensor, with decoder: ZImageImageDecoder, context ctx: ComputeContext) throws(ModelError) -> Tensor {
-        VAEImageProcessor.pixels(try decoder.decode(latents, context: ctx), context: ctx)
+    public func decode(_ latents: Tensor, with decoder: ZImageImageDecoder, tileSize: Int?, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        VAEImageProcessor.pixels(try decoder.decode(latents, tileSize: tileSize, context: ctx), context: ctx)
     }
 }
