@@ -3,7 +3,9 @@
 stored in bf16 and sharded like the published ones, for the benchmark scripts (never committed).
 
 Usage: scripts/reference/.venv/bin/python scripts/reference/make_bench_checkpoint.py NAME OUT_DIR
-NAME: klein-4b-reduced  FLUX.2-klein-4B transformer width (24 x 128 heads, joint 7680) with 1 double
+NAME: zimage-reduced    Z-Image-Turbo transformer width (3840, 30 heads) with 2 main + 1 + 1 refiner layers;
+                        4 Qwen3-4B layers (the real layer shapes); the full FLUX.1 VAE; the real tokenizer.
+      klein-4b-reduced  FLUX.2-klein-4B transformer width (24 x 128 heads, joint 7680) with 1 double
                         + 2 single blocks; Qwen3 at the 4B hidden width (2560) with the 27 layers the
                         pipeline reads (narrow attention and MLP); the full FLUX.2 VAE; the real
                         151k-token Qwen tokenizer.
@@ -36,7 +38,24 @@ def klein_4b_reduced(out):
     bp.normalise_json_files(out)
 
 
-BUILDERS = {"klein-4b-reduced": klein_4b_reduced}
+def zimage_reduced(out):
+    from diffusers import ZImagePipeline
+
+    tokenizer = tb.build_real_tokenizer()
+    vocab = (len(tokenizer) + 63) // 64 * 64
+    # Qwen3-4B's layer shapes (hidden 2560, 32 x 128 query / 8 x 128 key-value heads, MLP 9728), 4 layers.
+    text_encoder = bp.qwen3("base", 2560, 4, 32, 8, 128, 9728, vocab, True, 21)
+    transformer = bp.zimage_transformer(3840, 2, 1, 30, 2560, (32, 48, 48), (1536, 512, 512), 22)
+    vae = bp.vae_autoencoder_kl((128, 256, 512, 512), 32, 23)
+    pipe = ZImagePipeline(scheduler=bp.scheduler_zimage(), vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                          transformer=transformer)
+    for name in ("transformer", "text_encoder", "vae"):
+        getattr(pipe, name).to(torch.bfloat16)
+    pipe.save_pretrained(out, safe_serialization=True, max_shard_size="1GB")
+    bp.normalise_json_files(out)
+
+
+BUILDERS = {"klein-4b-reduced": klein_4b_reduced, "zimage-reduced": zimage_reduced}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in BUILDERS:

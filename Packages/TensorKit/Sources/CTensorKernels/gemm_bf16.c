@@ -27,6 +27,31 @@ void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp
     }
 }
 
+void tk_bf16_pack_a_bf16(const uint16_t *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(dst + r * kp, a + r * lda, k * 2);
+        for (size_t i = k; i < kp; i++) dst[r * kp + i] = 0;
+    }
+}
+
+TK_BF16_ATTR
+void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) {
+    // One 16-column tile of a K x N float32 matrix (row i contiguous along n): element (p, j, e) =
+    // bf16(B[2p + e, n0 + j]), zero past n or k. Two rows are read 16 columns at a time, rounded
+    // (vcvtneps2bf16: nearest even) and interleaved.
+    size_t cols = n > n0 ? (n - n0 < 16 ? n - n0 : 16) : 0;
+    __mmask16 m = (__mmask16)((1u << cols) - 1);
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (size_t p = 0; p < kp / 2; p++) {
+        __m512 r0 = 2 * p < k ? _mm512_maskz_loadu_ps(m, b + (2 * p) * ldb + n0) : _mm512_setzero_ps();
+        __m512 r1 = 2 * p + 1 < k ? _mm512_maskz_loadu_ps(m, b + (2 * p + 1) * ldb + n0) : _mm512_setzero_ps();
+        __m256i h0 = (__m256i)_mm512_cvtneps_pbh(r0), h1 = (__m256i)_mm512_cvtneps_pbh(r1);
+        __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(h0), h1, 1);
+        _mm512_storeu_si512((void *)(dst + p * 32), _mm512_permutexvar_epi16(idx, both));
+    }
+}
+
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) {
     // dst: one 16-column tile, [kp/2][16][2]: element (p, j, e) = W[n0 + j, 2p + e] (0 past n or k).
     const uint16_t *wb = (const uint16_t *)w;
@@ -108,6 +133,8 @@ int tk_bf16_gemm_supported(void) {
 }
 
 #else
+void tk_bf16_pack_a_bf16(const uint16_t *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
+void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)b; (void)ldb; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)w; (void)w_is_f32; (void)ldw; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }
 void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,

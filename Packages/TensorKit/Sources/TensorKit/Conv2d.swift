@@ -19,9 +19,17 @@ extension ComputeContext {
     /// Workspace bound of ``conv2d(_:weight:bias:stride:padding:)`` in bytes, independent of the
     /// image height: one im2col band per worker (`rows x outWidth x channels·kh·kw` floats, at
     /// most ``conv2dBandBytes`` unless a single output row is larger) plus a float32 copy of the
-    /// weight when it is stored as bf16/f16. A 1x1 stride-1 convolution needs no im2col.
+    /// weight when it is stored as bf16/f16. A 1x1 stride-1 convolution needs no im2col. With
+    /// ``precision`` `.bf16` (bf16/f32 weights): the weight packed in bf16, and per worker the band
+    /// plus its bf16 packing (1.5x the band).
     public func conv2dWorkspaceBytes(channels: Int, outChannels: Int, kh: Int, kw: Int, stride: Int,
                                      outWidth: Int, outHeight: Int, weightDType: DType) -> Int {
+        if precision == .bf16 && (weightDType == .bfloat16 || weightDType == .float32) {
+            let kp = (channels * kh * kw + 1) & ~1
+            let rows = ComputeContext.conv2dBandRows(channels: channels, kh: kh, kw: kw, outWidth: outWidth, outHeight: outHeight)
+            let pixels = rows * outWidth, tilesPixels = (pixels + 15) / 16 * 16
+            return (outChannels + 7) / 8 * 8 * kp * 2 + threadCount * (pixels * channels * kh * kw * 4 + tilesPixels * kp * 2)
+        }
         let weightBytes = weightDType == .float32 ? 0 : outChannels * channels * kh * kw * 4
         if kh == 1 && kw == 1 && stride == 1 { return weightBytes }
         let rows = ComputeContext.conv2dBandRows(channels: channels, kh: kh, kw: kw, outWidth: outWidth, outHeight: outHeight)
@@ -47,6 +55,9 @@ extension ComputeContext {
         precondition(ph >= kh && pw >= kw, "conv2d kernel \(kh)x\(kw) larger than padded input \(ph)x\(pw)")
         let oh = (ph - kh) / stride + 1, ow = (pw - kw) / stride + 1
         let xf = x.toFloat32(context: self)
+        if precision == .bf16 && (weight.dtype == .bfloat16 || weight.dtype == .float32) {
+            return conv2dBF16(xf, weight: weight, bias: bias, stride: stride, padding: padding, oh: oh, ow: ow)
+        }
         let wf = weight.toFloat32(context: self)
         let bf = bias?.toFloat32(context: self)
         var out = Tensor(uninitialized: [n, o, oh, ow], dtype: .float32)
@@ -97,6 +108,57 @@ extension ComputeContext {
                     blas.sgemm(transA: false, transB: false, m: o, n: nr * ow, k: kdim, alpha: 1,
                                a: wp.value, lda: kdim, b: col, ldb: nr * ow, beta: 1,
                                c: op.value + s * o * plane + oy0 * ow, ldc: plane)
+                }
+            }
+        }
+        return out
+    }
+
+    /// ``conv2d(_:weight:bias:stride:padding:)`` with bf16 products (fp32 accumulation): the weight
+    /// `[O, C·kh·kw]` is the bf16 GEMM's left operand (packed once), each band's im2col `[C·kh·kw,
+    /// pixels]` its right operand (packed per band, 16 pixels a tile), and the products accumulate
+    /// straight into the NCHW output, which holds the bias.
+    func conv2dBF16(_ xf: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Padding2d, oh: Int, ow: Int) -> Tensor {
+        let (n, c, h, w) = (xf.shape[0], xf.shape[1], xf.shape[2], xf.shape[3])
+        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        let kdim = c * kh * kw, kp = (kdim + 1) & ~1, plane = oh * ow, mp = (o + 7) / 8 * 8
+        let pa = UnsafeMutablePointer<UInt16>.allocate(capacity: mp * kp)
+        defer { pa.deallocate() }
+        pa.initialize(repeating: 0, count: mp * kp)
+        withExtendedLifetime(weight) {
+            if weight.dtype == .bfloat16 {
+                tk_bf16_pack_a_bf16(weight.rawPointer.assumingMemoryBound(to: UInt16.self), kdim, o, kdim, kp, pa)
+            } else {
+                tk_bf16_pack_a(weight.rawPointer.assumingMemoryBound(to: Float.self), kdim, o, kdim, kp, pa)
+            }
+        }
+        var out = Tensor(uninitialized: [n, o, oh, ow], dtype: .float32)
+        let op = UncheckedSendable(out.mutableFloatPointer())
+        let bf = bias?.toFloat32(context: self)
+        for s in 0..<n {
+            for oc in 0..<o {
+                let dst = op.value + (s * o + oc) * plane
+                let v = bf.map { $0.floatPointer[oc] } ?? 0
+                for i in 0..<plane { dst[i] = v }
+            }
+        }
+        let rows = ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh)
+        let bands = (oh + rows - 1) / rows
+        let paBox = UncheckedSendable(UnsafePointer(pa))
+        withExtendedLifetime((xf, bf)) {
+            let xp = UncheckedSendable(xf.floatPointer)
+            parallelChunks(n * bands) { _, range in
+                let maxP = rows * ow, maxTiles = (maxP + 15) / 16
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: maxP * kdim)
+                let pb = UnsafeMutablePointer<UInt16>.allocate(capacity: maxTiles * 16 * kp)
+                defer { col.deallocate(); pb.deallocate() }
+                for item in range {
+                    let s = item / bands, band = item % bands
+                    let oy0 = band * rows, nr = min(rows, oh - oy0), p = nr * ow, tiles = (p + 15) / 16
+                    tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left, ow, oy0, nr, col)
+                    for t in 0..<tiles { tk_bf16_pack_b_kn(col, p, t * 16, p, kdim, kp, pb + t * 16 * kp) }
+                    tk_bf16_gemm_tiles(paBox.value, mp, o, kp, pb, 0, tiles, p, op.value + s * o * plane + oy0 * ow, plane,
+                                       ComputeContext.bf16KBlock, 1)
                 }
             }
         }

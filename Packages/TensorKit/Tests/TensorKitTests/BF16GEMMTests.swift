@@ -59,6 +59,37 @@ final class BF16GEMMTests: XCTestCase {
         XCTAssertEqual(checked, 7)
     }
 
+    func testConvolutionMatchesFloat64Reference() throws {
+        guard ComputePrecision.bf16.isSupported else {
+            throw XCTSkip("this CPU has no AVX512-BF16: the bf16 convolution is not selected here (CPUs with it run this test)")
+        }
+        let ctx = try ComputeContext(precision: .bf16)
+        var checked = 0
+        for (c, o, h, w, k, stride, pad) in [(5, 6, 9, 7, 3, 1, 1), (3, 17, 8, 8, 3, 2, 1), (4, 8, 6, 5, 1, 1, 0), (16, 40, 20, 11, 3, 1, 1)] {
+            let xs = values(c * h * w, seed: UInt64(c * 7 + h)), ws = values(o * c * k * k, seed: UInt64(o * 3 + k)), bs = values(o, seed: 5)
+            let weight = Tensor(shape: [o, c, k, k], floats: ws).converted(to: .bfloat16, context: ctx)
+            let y = ctx.conv2d(Tensor(shape: [1, c, h, w], floats: xs), weight: weight, bias: Tensor(shape: [o], floats: bs),
+                               stride: stride, padding: .symmetric(pad))
+            let oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1
+            XCTAssertEqual(y.shape, [1, o, oh, ow])
+            let yv = y.floats(context: ctx)
+            var worst = 0.0, scale = 0.0
+            for oc in 0..<o { for oy in 0..<oh { for ox in 0..<ow {
+                var ref = Double(bs[oc])
+                for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                    let iy = oy * stride + ky - pad, ix = ox * stride + kx - pad
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                    ref += Double(bf16(xs[(ic * h + iy) * w + ix])) * Double(bf16(ws[((oc * c + ic) * k + ky) * k + kx]))
+                } } }
+                worst = max(worst, abs(Double(yv[(oc * oh + oy) * ow + ox]) - ref))
+                scale = max(scale, abs(ref))
+            } } }
+            XCTAssertLessThanOrEqual(worst / scale, 2e-6, "conv \(c)->\(o) \(h)x\(w) k\(k) s\(stride)")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 4)
+    }
+
     func testLinearRoutesByPrecision() throws {
         let fp32 = try ComputeContext(precision: .fp32)
         let asked = try ComputeContext(precision: .bf16)

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The driver of scripts/bench: runs mflux-swift and diffusers/torch on the .bench/ checkpoints and
+writes the table. Each torch measurement runs in its own process (peak RSS per run)."""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+
+MODELS = {  # checkpoint, full-depth layer count / reduced layer count (transformer blocks)
+    "Z-Image-Turbo": dict(ckpt=".bench/zimage-reduced", full=30 + 2 + 2, reduced=2 + 1 + 1),
+    "FLUX.2-klein-4B": dict(ckpt=".bench/klein-4b-reduced", full=5 * 2 + 20, reduced=1 * 2 + 2),  # a double block ~ 2 single
+}
+PROMPT = "A red fox in the snow at dusk, photograph"
+TORCH = r'''
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[5]))
+from diffusers import DiffusionPipeline
+ckpt, size, steps, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), getattr(torch, sys.argv[4])
+t0 = time.perf_counter()
+pipe = DiffusionPipeline.from_pretrained(ckpt, torch_dtype=dtype)
+pipe.set_progress_bar_config(disable=True)
+marks = {"steps": []}
+pipe.transformer.register_forward_pre_hook(lambda *a: marks["steps"].append(time.perf_counter()))
+enc = pipe.encode_prompt
+def timed_encode(*a, **k):
+    s = time.perf_counter(); r = enc(*a, **k); marks["encode"] = time.perf_counter() - s; return r
+pipe.encode_prompt = timed_encode
+dec = pipe.vae.decode
+def timed_decode(*a, **k):
+    s = time.perf_counter(); r = dec(*a, **k); marks["decode"] = time.perf_counter() - s; return r
+pipe.vae.decode = timed_decode
+with torch.inference_mode():
+    pipe(prompt=sys.argv[6], height=size, width=size, num_inference_steps=steps, generator=torch.Generator("cpu").manual_seed(1))
+st = marks["steps"]
+print(json.dumps({"total": time.perf_counter() - t0, "encode": marks.get("encode"), "decode": marks.get("decode"),
+                  "step": (st[-1] - st[0]) / (len(st) - 1) if len(st) > 1 else None}))
+'''
+
+
+# mflux-swift chooses its OpenBLAS kernels itself; a machine-wide OPENBLAS_CORETYPE (set on some
+# of these hosts for older numpy builds) would force slower ones on it.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+
+
+def rss_kib(stderr):
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    return int(m.group(1)) if m else None
+
+
+def run_mflux(mflux, ckpt, size, steps, precision):
+    out = f"/tmp/mflux-bench-{os.getpid()}.png"
+    if os.path.exists(out):
+        os.remove(out)
+    r = subprocess.run(["/usr/bin/time", "-v", mflux, "generate", "--model", ckpt, "--prompt", PROMPT, "--seed", "1", "--steps", str(steps),
+                        "--width", str(size), "--height", str(size), "--precision", precision, "--verbose", "--output", out],
+                       capture_output=True, text=True, env=CLEAN_ENV)
+    if os.path.exists(out):
+        os.remove(out)
+    if r.returncode != 0:
+        raise SystemExit(f"mflux failed: {r.stderr[-2000:]}")
+    e = r.stderr
+    num = lambda pat: float(re.search(pat, e).group(1)) if re.search(pat, e) else None
+    return {"encode": num(r"encoded the prompt in ([0-9.]+) s"), "step": num(r"loop: \d+ steps in [0-9.]+ s, mean ([0-9.]+) s/step"),
+            "decode": num(r"decoded the image in ([0-9.]+) s"), "total": num(r"generated 1 image in ([0-9.]+) s"), "rss": rss_kib(e)}
+
+
+def run_torch(python, ckpt, size, steps, dtype, threads):
+    r = subprocess.run(["/usr/bin/time", "-v", python, "-c", TORCH, ckpt, str(size), str(steps), dtype, str(threads), PROMPT],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"}
+    d = json.loads(r.stdout.strip().splitlines()[-1])
+    d["rss"] = rss_kib(r.stderr)
+    return d
+
+
+def gemm_peak(bench, mode):
+    r = subprocess.run([bench, mode, "2048", "5"], capture_output=True, text=True, env=CLEAN_ENV)
+    m = re.search(r"^gemm n=\d+ best=[0-9.]+s gflops=([0-9.]+)", r.stdout, re.M)
+    return float(m.group(1)) if m else None
+
+
+def linear_params(ckpt):
+    """Parameters of the transformer's 2-D weights (from the safetensors headers)."""
+    import glob
+    import struct
+    total = 0
+    for path in glob.glob(os.path.join(ckpt, "transformer", "*.safetensors")):
+        with open(path, "rb") as fh:
+            n = struct.unpack("<Q", fh.read(8))[0]
+            header = json.loads(fh.read(n))
+        for k, v in header.items():
+            if k != "__metadata__" and len(v["shape"]) == 2:
+                total += v["shape"][0] * v["shape"][1]
+    return total
+
+
+def tokens(name, size):
+    img = (size // 16) ** 2
+    return img + (512 if "klein" in name else 32)
+
+
+def fmt(v, unit="s"):
+    if v is None:
+        return "–"
+    return f"{v / 1048576:.2f} GiB" if unit == "rss" else f"{v:.2f} s"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "–"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mflux", required=True); p.add_argument("--bench", required=True)
+    p.add_argument("--sizes", default="512 1024"); p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--out", required=True); p.add_argument("--command", required=True)
+    a = p.parse_args()
+    flags = open("/proc/cpuinfo").read()
+    bf16 = " avx512_bf16 " in flags.replace("\n", " ")
+    model_name = re.search(r"model name\s*:\s*(.*)", flags).group(1).strip()
+    threads = os.cpu_count()
+    peaks = {"fp32": gemm_peak(a.bench, "gemm"), "bf16": gemm_peak(a.bench, "gemm-bf16c") if bf16 else None}
+    precisions = ["fp32"] + (["bf16"] if bf16 else [])
+    lines = []
+    for name, m in MODELS.items():
+        for size in [int(s) for s in a.sizes.split()]:
+            for prec in precisions:
+                sw = run_mflux(a.mflux, m["ckpt"], size, a.steps, prec)
+                th = run_torch(sys.executable, m["ckpt"], size, a.steps, "float32" if prec == "fp32" else "bfloat16", threads)
+                print(name, size, prec, sw, th, flush=True)
+                lines.append((name, size, prec, sw, th))
+    with open(a.out, "w") as f:
+        f.write("# Performance\n\n")
+        f.write(f"Written by `{a.command}` on {datetime.date.today().isoformat()}: {model_name}, {threads} cores"
+                f"{', AVX512-BF16' if bf16 else ' (no bf16 instructions: torch bf16 and our bf16 are not measured)'}. "
+                "Random-weight checkpoints at the real widths with reduced depth (`.bench/`, bf16 stored, diffusers layout): "
+                "Z-Image-Turbo (dim 3840, 30 heads; 2 main + 1 + 1 refiner layers; 4 Qwen3-4B layers; the full VAE) and "
+                "FLUX.2-klein-4B (24 x 128 heads; 1 double + 2 single blocks; Qwen3 at 2560 wide, 27 narrow layers; the full VAE). "
+                f"{a.steps} steps, one image, same prompt and seed; mflux-swift = the release `mflux generate`, torch = diffusers 0.42.1 "
+                "on CPU torch in the same run. Ratios are mflux-swift / torch (lower is faster or leaner). "
+                "\"full-depth step\" scales the measured step by the ratio of transformer blocks (30+2+2 and 5x2+20 double-block "
+                "equivalents), an estimate. GEMM peak (2048³, this machine): "
+                f"fp32 {peaks['fp32'] or '–'} GFLOP/s" + (f", bf16 {peaks['bf16']} GFLOP/s" if peaks["bf16"] else "") + ".\n\n")
+        f.write("| model | size | precision | row | mflux-swift | torch | ratio |\n|---|---|---|---|---|---|---|\n")
+        for name, size, prec, sw, th in lines:
+            full = MODELS[name]["full"] / MODELS[name]["reduced"]
+            rows = [("text encoder", sw["encode"], th.get("encode"), ""), ("transformer step", sw["step"], th.get("step"), ""),
+                    ("full-depth step (est.)", sw["step"] and sw["step"] * full, th.get("step") and th["step"] * full, ""),
+                    ("VAE decode", sw["decode"], th.get("decode"), ""), ("end to end", sw["total"], th.get("total"), ""),
+                    ("peak RSS", sw["rss"], th.get("rss"), "rss")]
+            if sw["step"]:
+                flops = 2 * linear_params(MODELS[name]["ckpt"]) * tokens(name, size)
+                peak = peaks.get(prec)
+                share = f"{flops / sw['step'] / 1e9:.0f} GFLOP/s in linears" + (f" = {100 * flops / sw['step'] / 1e9 / peak:.0f} % of the GEMM peak" if peak else "")
+                rows.append(("linear throughput (≈)", None, None, share))
+            for row, s, t, unit in rows:
+                if unit not in ("", "rss"):
+                    f.write(f"| {name} | {size}² | {prec} | {row} | {unit} | | |\n")
+                    continue
+                f.write(f"| {name} | {size}² | {prec} | {row} | {fmt(s, unit)} | {fmt(t, unit) if 'error' not in th else th['error']} | {ratio(s, t)} |\n")
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
