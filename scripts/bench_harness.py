@@ -83,24 +83,33 @@ def gemm_peak(bench, mode):
     return float(m.group(1)) if m else None
 
 
-def linear_params(ckpt):
-    """Parameters of the transformer's 2-D weights (from the safetensors headers)."""
+TEXT_TOKENS = {"Z-Image-Turbo": 32, "FLUX.2-klein-4B": 512}
+# Which tokens pass through a weight: the image stream, the text stream, or both (joint blocks).
+TEXT_ONLY = ("context_refiner.", "cap_embedder.", "context_embedder.", ".add_q_proj", ".add_k_proj", ".add_v_proj",
+             ".to_add_out", ".ff_context.")
+IMAGE_ONLY = ("noise_refiner.", "x_embedder.", "transformer_blocks.", "all_final_layer.", "proj_out")
+
+
+def linear_flops(name, ckpt, size):
+    """2 x (weight elements x tokens through it) over the transformer's 2-D weights (from the
+    safetensors headers): image-stream weights see the image tokens, text-stream ones the text
+    tokens, joint (single / main) blocks both. Attention's own products are left out."""
     import glob
     import struct
+    img, txt = (size // 16) ** 2, TEXT_TOKENS[name]
     total = 0
     for path in glob.glob(os.path.join(ckpt, "transformer", "*.safetensors")):
         with open(path, "rb") as fh:
             n = struct.unpack("<Q", fh.read(8))[0]
             header = json.loads(fh.read(n))
         for k, v in header.items():
-            if k != "__metadata__" and len(v["shape"]) == 2:
-                total += v["shape"][0] * v["shape"][1]
+            if k == "__metadata__" or len(v["shape"]) != 2 or "modulation" in k or "adaLN" in k or "t_embedder" in k \
+                    or "time_guidance" in k or "norm_out" in k or "pad_token" in k:
+                continue  # per-step vectors, not per token
+            t = txt if any(p in k for p in TEXT_ONLY) else img if any(k.startswith(p) or p in k for p in IMAGE_ONLY) \
+                and not k.startswith("single_transformer_blocks.") else img + txt
+            total += 2 * v["shape"][0] * v["shape"][1] * t
     return total
-
-
-def tokens(name, size):
-    img = (size // 16) ** 2
-    return img + (512 if "klein" in name else 32)
 
 
 def fmt(v, unit="s"):
@@ -118,6 +127,7 @@ def main():
     p.add_argument("--mflux", required=True); p.add_argument("--bench", required=True)
     p.add_argument("--sizes", default="512 1024"); p.add_argument("--steps", type=int, default=2)
     p.add_argument("--out", required=True); p.add_argument("--command", required=True)
+    p.add_argument("--replay", help="rewrite the table from the measurement lines of an earlier run's log")
     a = p.parse_args()
     flags = open("/proc/cpuinfo").read()
     bf16 = " avx512_bf16 " in flags.replace("\n", " ")
@@ -126,7 +136,13 @@ def main():
     peaks = {"fp32": gemm_peak(a.bench, "gemm"), "bf16": gemm_peak(a.bench, "gemm-bf16c") if bf16 else None}
     precisions = ["fp32"] + (["bf16"] if bf16 else [])
     lines = []
-    for name, m in MODELS.items():
+    if a.replay:
+        import ast
+        for line in open(a.replay):
+            m = re.match(r"^(Z-Image-Turbo|FLUX\.2-klein-4B) (\d+) (fp32|bf16) (\{.*?\}) (\{.*\})$", line.strip())
+            if m:
+                lines.append((m.group(1), int(m.group(2)), m.group(3), ast.literal_eval(m.group(4)), ast.literal_eval(m.group(5))))
+    for name, m in ([] if a.replay else MODELS.items()):
         for size in [int(s) for s in a.sizes.split()]:
             for prec in precisions:
                 sw = run_mflux(a.mflux, m["ckpt"], size, a.steps, prec)
@@ -153,7 +169,7 @@ def main():
                     ("VAE decode", sw["decode"], th.get("decode"), ""), ("end to end", sw["total"], th.get("total"), ""),
                     ("peak RSS", sw["rss"], th.get("rss"), "rss")]
             if sw["step"]:
-                flops = 2 * linear_params(MODELS[name]["ckpt"]) * tokens(name, size)
+                flops = linear_flops(name, MODELS[name]["ckpt"], size)
                 peak = peaks.get(prec)
                 share = f"{flops / sw['step'] / 1e9:.0f} GFLOP/s in linears" + (f" = {100 * flops / sw['step'] / 1e9 / peak:.0f} % of the GEMM peak" if peak else "")
                 rows.append(("linear throughput (≈)", None, None, share))
