@@ -128,6 +128,7 @@ def main():
     p.add_argument("--sizes", default="512 1024"); p.add_argument("--steps", type=int, default=2)
     p.add_argument("--out", required=True); p.add_argument("--command", required=True)
     p.add_argument("--replay", help="rewrite the table from the measurement lines of an earlier run's log")
+    p.add_argument("--full", action="store_true", help="also the full-depth Z-Image-Turbo check (.bench/zimage-full, ~20 GB)")
     a = p.parse_args()
     flags = open("/proc/cpuinfo").read()
     bf16 = " avx512_bf16 " in flags.replace("\n", " ")
@@ -149,6 +150,18 @@ def main():
                 th = run_torch(sys.executable, m["ckpt"], size, a.steps, "float32" if prec == "fp32" else "bfloat16", threads)
                 print(name, size, prec, sw, th, flush=True)
                 lines.append((name, size, prec, sw, th))
+    full_rows = []
+    if a.replay and a.full:
+        import ast
+        for line in open(a.replay):
+            m = re.match(r"^full (fp32|bf16) (\{.*\})$", line.strip())
+            if m:
+                full_rows.append((m.group(1), ast.literal_eval(m.group(2))))
+    elif a.full:
+        for prec in precisions:
+            r = run_mflux(a.mflux, ".bench/zimage-full", 512, a.steps, prec)
+            print("full", prec, r, flush=True)
+            full_rows.append((prec, r))
     with open(a.out, "w") as f:
         f.write("# Performance\n\n")
         f.write(f"Written by `{a.command}` on {datetime.date.today().isoformat()}: {model_name}, {threads} cores"
@@ -178,6 +191,13 @@ def main():
                     f.write(f"| {name} | {size}² | {prec} | {row} | {unit} | | |\n")
                     continue
                 f.write(f"| {name} | {size}² | {prec} | {row} | {fmt(s, unit)} | {fmt(t, unit) if 'error' not in th else th['error']} | {ratio(s, t)} |\n")
+        if full_rows:
+            f.write("\n## Full depth\n\nZ-Image-Turbo with its real shapes (30 + 2 + 2 layers, Qwen3-4B, the full VAE; random bf16 "
+                    "weights, 19.7 GB on disk, `make_bench_checkpoint.py zimage-full`), 512x512, "
+                    f"{a.steps} steps, mflux-swift only (diffusers fp32 needs about 40 GB for this checkpoint).\n\n"
+                    "| precision | text encoder | step | VAE decode | end to end | peak RSS |\n|---|---|---|---|---|---|\n")
+            for prec, r in full_rows:
+                f.write(f"| {prec} | {fmt(r['encode'])} | {fmt(r['step'])} | {fmt(r['decode'])} | {fmt(r['total'])} | {fmt(r['rss'], 'rss')} |\n")
     print(f"wrote {a.out}")
 
 
