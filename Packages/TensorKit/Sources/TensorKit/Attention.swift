@@ -54,7 +54,9 @@ extension ComputeContext {
         withExtendedLifetime((qf, kf, vf)) {
             let qp = UncheckedSendable(qf.floatPointer), kp = UncheckedSendable(kf.floatPointer)
             let vp = UncheckedSendable(vf.floatPointer)
+            let bf16 = precision == .bf16
             parallelChunks(b * hq * qTiles) { _, items in
+                let products = bf16 ? AttentionBF16Products(tq: tq, tk: tk, d: d, dv: dv) : nil
                 let s = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
                 let acc = UnsafeMutablePointer<Float>.allocate(capacity: tq * dv)
                 let m = UnsafeMutablePointer<Float>.allocate(capacity: tq)
@@ -70,6 +72,7 @@ extension ComputeContext {
                     let vBase = vp.value + (bi * sk * hkv + kvh) * dv
                     for r in 0..<nq { m[r] = -Float.infinity; l[r] = 0 }
                     memset(acc, 0, nq * dv * 4)
+                    products?.setQuery(qBase, ld: hq * d, rows: nq)
                     var k0 = 0
                     while k0 < sk {
                         let nk = min(tk, sk - k0)
@@ -82,9 +85,13 @@ extension ComputeContext {
                         }
                         if !anyKey { continue }  // fully masked tile: contributes nothing
                         // S = Q · Kᵀ · scale
-                        blas.sgemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: alpha,
-                                   a: qBase, lda: hq * d, b: kBase + k0 * hkv * d, ldb: hkv * d,
-                                   beta: 0, c: s, ldc: nk)
+                        if let products {
+                            products.scores(key: kBase + k0 * hkv * d, ld: hkv * d, keys: nk, scale: alpha, into: s)
+                        } else {
+                            blas.sgemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: alpha,
+                                       a: qBase, lda: hq * d, b: kBase + k0 * hkv * d, ldb: hkv * d,
+                                       beta: 0, c: s, ldc: nk)
+                        }
                         if let mask {
                             for j in 0..<nk where mask[bi * sk + k0 + j] == 0 {
                                 for r in 0..<nq { s[r * nk + j] = -Float.infinity }
@@ -103,9 +110,13 @@ extension ComputeContext {
                             for j in 0..<dv { row[j] *= a }
                         }
                         // acc += P · V
-                        blas.sgemm(transA: false, transB: false, m: nq, n: dv, k: nk, alpha: 1,
-                                   a: s, lda: nk, b: vBase + k0 * hkv * dv, ldb: hkv * dv,
-                                   beta: 1, c: acc, ldc: dv)
+                        if let products {
+                            products.accumulate(probabilities: s, value: vBase + k0 * hkv * dv, ld: hkv * dv, keys: nk, into: acc)
+                        } else {
+                            blas.sgemm(transA: false, transB: false, m: nq, n: dv, k: nk, alpha: 1,
+                                       a: s, lda: nk, b: vBase + k0 * hkv * dv, ldb: hkv * dv,
+                                       beta: 1, c: acc, ldc: dv)
+                        }
                     }
                     for r in 0..<nq {
                         let dst = op.value + ((bi * sq + q0 + r) * hq + h) * dv

@@ -4,12 +4,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Memory for tensors and kernel workspaces: blocks of at least ``threshold`` bytes are mapped
-/// straight from the OS (and returned to it when freed), smaller ones come from the allocator.
+/// Memory for kernel workspaces (weight panels, im2col bands, packed operands): blocks of at least
+/// ``threshold`` bytes are mapped straight from the OS (and returned to it when freed), smaller
+/// ones come from the allocator.
 ///
-/// Why: glibc raises its mmap threshold after large frees (up to 32 MiB), so mid-size blocks
-/// (weight panels, activations) then come from per-thread arenas that keep their pages: a
-/// denoising step of the full-size Z-Image in fp32 grew 10 GiB of anonymous memory that way.
+/// Why: glibc raises its mmap threshold after large frees (up to 32 MiB), so the many
+/// differently sized panels of every linear then come from per-thread arenas that keep their
+/// pages: a denoising step of the full-size Z-Image in fp32 grew 10 GiB of anonymous memory that
+/// way. Tensors themselves stay with the allocator (mapping each activation costs page faults).
 enum LargeAllocation {
     /// Blocks of this many bytes or more are mapped.
     static let threshold = 1 << 22

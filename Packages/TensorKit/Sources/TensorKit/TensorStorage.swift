@@ -28,11 +28,10 @@ public final class TensorStorage: @unchecked Sendable {
     /// Whether `pointer` was allocated here (and is freed in `deinit`).
     private let ownsPointer: Bool
 
-    /// Allocates `byteCount` zeroed bytes, 64-byte aligned (blocks of 1 MiB or more are mapped from
-    /// the OS and given back when freed: ``LargeAllocation``).
+    /// Allocates `byteCount` zeroed bytes, 64-byte aligned.
     public init(zeroedByteCount byteCount: Int) {
-        let p = LargeAllocation.allocate(max(byteCount, 64))
-        if byteCount < LargeAllocation.threshold { memset(p, 0, max(byteCount, 64)) }  // mapped blocks are zero
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        memset(p, 0, max(byteCount, 64))
         pointer = p
         self.byteCount = byteCount
         backing = .owned
@@ -41,7 +40,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Allocates `byteCount` uninitialised bytes, 64-byte aligned (the caller fills them).
     public init(uninitializedByteCount byteCount: Int) {
-        pointer = LargeAllocation.allocate(max(byteCount, 64))
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
         self.byteCount = byteCount
         backing = .owned
         ownsPointer = true
@@ -56,7 +55,7 @@ public final class TensorStorage: @unchecked Sendable {
             ownsPointer = false
         } else {
             // Empty tensor: point at a private block that is never written.
-            pointer = LargeAllocation.allocate(64)
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
             ownsPointer = true
         }
         byteCount = count
@@ -64,7 +63,7 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if ownsPointer { LargeAllocation.deallocate(pointer, max(isMapped ? 64 : byteCount, 64)) }
+        if ownsPointer { pointer.deallocate() }
     }
 
     /// Whether the bytes are a read-only file mapping.

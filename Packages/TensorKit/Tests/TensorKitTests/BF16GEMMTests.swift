@@ -90,6 +90,31 @@ final class BF16GEMMTests: XCTestCase {
         XCTAssertEqual(checked, 4)
     }
 
+    /// Attention with bf16 products (Q, K, V and the probabilities rounded to bf16, fp32 softmax and
+    /// accumulation) stays within bf16 rounding of the fp32 attention, with masks, causality,
+    /// grouped heads and tiles that do not divide the lengths.
+    func testAttentionStaysWithinBF16RoundingOfFP32() throws {
+        guard ComputePrecision.bf16.isSupported else {
+            throw XCTSkip("this CPU has no AVX512-BF16: bf16 attention is not selected here (CPUs with it run this test)")
+        }
+        let fp32 = try ComputeContext(precision: .fp32), bf16ctx = try ComputeContext(precision: .bf16)
+        var checked = 0
+        for (sq, sk, hq, hkv, d, causal, masked) in [(37, 37, 4, 2, 16, true, false), (70, 130, 2, 2, 24, false, true), (9, 1100, 3, 1, 8, false, false)] {
+            let q = Tensor(shape: [1, sq, hq, d], floats: values(sq * hq * d, seed: 1))
+            let k = Tensor(shape: [1, sk, hkv, d], floats: values(sk * hkv * d, seed: 2))
+            let v = Tensor(shape: [1, sk, hkv, d], floats: values(sk * hkv * d, seed: 3))
+            let mask = masked ? Tensor(shape: [1, sk], floats: (0..<sk).map { $0 % 7 == 3 ? 0 : 1 }) : nil
+            let tiles = AttentionTiles(query: 16, key: 48)
+            let a = fp32.scaledDotProductAttention(query: q, key: k, value: v, causal: causal, keyMask: mask, tiles: tiles).floats(context: fp32)
+            let b = bf16ctx.scaledDotProductAttention(query: q, key: k, value: v, causal: causal, keyMask: mask, tiles: tiles).floats(context: bf16ctx)
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!, scale = a.map { abs($0) }.max()!
+            XCTAssertLessThan(worst / scale, 3e-2, "sq \(sq) sk \(sk)")
+            XCTAssertGreaterThan(worst, 0, "the bf16 products ran")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 3)
+    }
+
     func testLinearRoutesByPrecision() throws {
         let fp32 = try ComputeContext(precision: .fp32)
         let asked = try ComputeContext(precision: .bf16)
