@@ -91,8 +91,8 @@ final class GenerateTests: XCTestCase {
     }
 
     /// `--precision bf16`: on a CPU with AVX512-BF16 the products run in bf16 (another image than
-    /// fp32's, within the documented bf16 tolerance of diffusers' fp32 image: measured 96.5-99.8 %
-    /// of values within 1 level, max 4 on these cases); elsewhere one note and the fp32 image. The
+    /// fp32's, within the documented bf16 tolerance of diffusers' fp32 image: measured 95.8-99.9 %
+    /// of values within 1 level, max 4 on the model cases); elsewhere one note and the fp32 image. The
     /// PNG records the precision that ran.
     func testBF16Precision() throws {
         let version = try MFluxBinary.run(["--version"])
