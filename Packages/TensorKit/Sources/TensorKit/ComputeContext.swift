@@ -23,6 +23,8 @@ public struct ComputeContext: Sendable {
     public let precision: ComputePrecision
     /// The precision asked for at creation.
     public let requestedPrecision: ComputePrecision
+    /// Reusable kernel workspaces (shared by copies of this context).
+    public let workspaces: WorkspacePool
 
     /// A context with `threadCount` workers (default: the online CPUs), `kernelPath` (default: the
     /// widest supported) and `precision` for weight products (bf16 falls back to fp32 where the CPU
@@ -38,6 +40,7 @@ public struct ComputeContext: Sendable {
         self.blas = try BLAS.shared()
         self.requestedPrecision = precision
         self.precision = precision.isSupported ? precision : .fp32
+        self.workspaces = WorkspacePool()
     }
 
     /// Number of online CPUs.

@@ -98,8 +98,8 @@ extension ComputeContext {
             let rows = ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh)
             let bands = (oh + rows - 1) / rows
             parallelChunks(n * bands) { _, range in
-                let col = LargeAllocation.workspace(Float.self, rows * ow * kdim)
-                defer { LargeAllocation.free(col, rows * ow * kdim) }
+                let col = workspaces.take(Float.self, rows * ow * kdim)
+                defer { workspaces.give(col, rows * ow * kdim) }
                 for item in range {
                     let s = item / bands, band = item % bands
                     let oy0 = band * rows, nr = min(rows, oh - oy0)
@@ -122,8 +122,8 @@ extension ComputeContext {
         let (n, c, h, w) = (xf.shape[0], xf.shape[1], xf.shape[2], xf.shape[3])
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         let kdim = c * kh * kw, kp = (kdim + 1) & ~1, plane = oh * ow, mp = (o + 7) / 8 * 8
-        let pa = LargeAllocation.workspace(UInt16.self, mp * kp)
-        defer { LargeAllocation.free(pa, mp * kp) }
+        let pa = workspaces.take(UInt16.self, mp * kp)
+        defer { workspaces.give(pa, mp * kp) }
         pa.initialize(repeating: 0, count: mp * kp)
         withExtendedLifetime(weight) {
             if weight.dtype == .bfloat16 {
@@ -149,9 +149,9 @@ extension ComputeContext {
             let xp = UncheckedSendable(xf.floatPointer)
             parallelChunks(n * bands) { _, range in
                 let maxP = rows * ow, maxTiles = (maxP + 15) / 16
-                let col = LargeAllocation.workspace(Float.self, maxP * kdim)
-                let pb = LargeAllocation.workspace(UInt16.self, maxTiles * 16 * kp)
-                defer { LargeAllocation.free(col, maxP * kdim); LargeAllocation.free(pb, maxTiles * 16 * kp) }
+                let col = workspaces.take(Float.self, maxP * kdim)
+                let pb = workspaces.take(UInt16.self, maxTiles * 16 * kp)
+                defer { workspaces.give(col, maxP * kdim); workspaces.give(pb, maxTiles * 16 * kp) }
                 for item in range {
                     let s = item / bands, band = item % bands
                     let oy0 = band * rows, nr = min(rows, oh - oy0), p = nr * ow, tiles = (p + 15) / 16

@@ -33,8 +33,8 @@ extension ComputeContext {
             let wholeBytes = n * k * 4
             if wholeBytes <= ComputeContext.gemmPanelBytes {
                 // Small operand: convert it once, then run as float32.
-                let tmp = LargeAllocation.workspace(Float.self, n * k)
-                defer { LargeAllocation.free(tmp, n * k) }
+                let tmp = workspaces.take(Float.self, n * k)
+                defer { workspaces.give(tmp, n * k) }
                 convertPanel(b, first: 0, count: n, k: k, into: tmp)
                 let dense = GEMMOperand(pointer: UnsafeRawPointer(tmp), dtype: .float32, transposed: b.transposed, ld: b.transposed ? k : n)
                 gemm(m: m, n: n, k: k, a: a, lda: lda, b: dense, c: c, ldc: ldc, accumulate: accumulate)
@@ -50,8 +50,8 @@ extension ComputeContext {
             let cBox = UncheckedSendable(c)
             parallelFor(blocks) { blk in
                 let j0 = blk * panel, nb = min(panel, n - j0)
-                let tmp = LargeAllocation.workspace(Float.self, nb * k)
-                defer { LargeAllocation.free(tmp, nb * k) }
+                let tmp = workspaces.take(Float.self, nb * k)
+                defer { workspaces.give(tmp, nb * k) }
                 self.convertPanel(b, first: j0, count: nb, k: k, into: tmp)
                 blas.sgemm(transA: false, transB: b.transposed, m: m, n: nb, k: k, alpha: 1, a: a, lda: lda,
                            b: tmp, ldb: b.transposed ? k : nb, beta: beta, c: cBox.value + j0, ldc: ldc)

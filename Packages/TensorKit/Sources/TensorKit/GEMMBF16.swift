@@ -43,8 +43,8 @@ extension ComputeContext {
             return
         }
         let kp = (k + 1) & ~1, mp = (m + 7) / 8 * 8
-        let pa = LargeAllocation.workspace(UInt16.self, mp * kp)
-        defer { LargeAllocation.free(pa, mp * kp) }
+        let pa = workspaces.take(UInt16.self, mp * kp)
+        defer { workspaces.give(pa, mp * kp) }
         if mp > m { (pa + m * kp).initialize(repeating: 0, count: (mp - m) * kp) }
         let paBox = UncheckedSendable(pa)
         parallelChunks(m) { _, r in
@@ -53,8 +53,8 @@ extension ComputeContext {
         let tilesTotal = (n + 15) / 16
         let panelTiles = max(2 * threadCount * 2, (ComputeContext.bf16PanelBytes / (kp * 2 * 16)) / 2 * 2)
         let pbCount = min(panelTiles, tilesTotal) * 16 * kp
-        let pb = LargeAllocation.workspace(UInt16.self, pbCount)
-        defer { LargeAllocation.free(pb, pbCount) }
+        let pb = workspaces.take(UInt16.self, pbCount)
+        defer { workspaces.give(pb, pbCount) }
         let pbBox = UncheckedSendable(pb), cBox = UncheckedSendable(c)
         let isF32: Int32 = b.dtype == .float32 ? 1 : 0
         var first = 0
