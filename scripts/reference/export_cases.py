@@ -312,7 +312,7 @@ def export_scheduler_tables(out_dir):
         "mu": mus, "versions": versions(), "keys": keys, "files": ["tensors.safetensors", "manifest.json"]})
 
 
-def export_vae_tiled(model, folder, out_dir, root, tile=128, latent_hw=(40, 56), seed=11):
+def export_vae_tiled(model, folder, out_dir, root, tile=128, latent_hw=(24, 40), seed=11):
     """diffusers' tiled VAE decode (`enable_tiling`, tiles of `tile` pixels, overlap 0.25) of random
     latents several tiles large, next to the untiled decode of the same latents."""
     from diffusers import AutoencoderKL, AutoencoderKLFlux2

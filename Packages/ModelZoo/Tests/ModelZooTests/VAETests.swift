@@ -58,7 +58,7 @@ final class VAETests: XCTestCase {
     }
 }
 
-/// The tiled VAE decode against diffusers' `enable_tiling()` (tiles of 128 px over a 320x448 image)
+/// The tiled VAE decode against diffusers' `enable_tiling()` (tiles of 128 px over a 192x320 image)
 /// and against the untiled decode (the seams' documented tolerance).
 final class VAETiledDecodeTests: XCTestCase {
     let ctx = try! ComputeContext()
