@@ -29,6 +29,15 @@ public final class WeightLoader {
         }
     }
 
+    /// Builds a module from the checkpoint in `folder` with `make`, then checks that every tensor
+    /// was used or declared unused (``finish()``).
+    public static func build<T>(folder: String, component: String, _ make: (WeightLoader) throws(ModelError) -> T) throws(ModelError) -> T {
+        let loader = try WeightLoader(folder: folder, component: component)
+        let module = try make(loader)
+        try loader.finish()
+        return module
+    }
+
     /// The tensor `name` (full name) after checking it exists, is f32/bf16/f16 and has `shape`.
     public func tensor(_ name: String, shape: [Int]) throws(ModelError) -> Tensor {
         try check(name, shape: shape)

@@ -19,9 +19,9 @@ public struct Flux2Transformer2DModel: Sendable {
     public init(folder: String, config given: Flux2TransformerConfig? = nil) throws(ModelError) {
         let config: Flux2TransformerConfig
         if let given { config = given } else { config = try Flux2TransformerConfig.load(path: folder + "/config.json") }
-        let loader = try WeightLoader(folder: folder, component: "transformer")
-        try self.init(config: config, loader: loader)
-        try loader.finish()
+        self = try WeightLoader.build(folder: folder, component: "transformer") { (loader: WeightLoader) throws(ModelError) in
+            try Self(config: config, loader: loader)
+        }
     }
 
     /// Builds the transformer from `loader` (the caller calls `loader.finish()`).

@@ -18,9 +18,9 @@ public struct Qwen3TextEncoder: Sendable {
     public init(folder: String, deepestHiddenState: Int, config given: Qwen3Config? = nil) throws(ModelError) {
         let config: Qwen3Config
         if let given { config = given } else { config = try Qwen3Config.load(path: folder + "/config.json") }
-        let loader = try WeightLoader(folder: folder, component: "text_encoder")
-        try self.init(config: config, loader: loader, deepestHiddenState: deepestHiddenState)
-        try loader.finish()
+        self = try WeightLoader.build(folder: folder, component: "text_encoder") { (loader: WeightLoader) throws(ModelError) in
+            try Self(config: config, loader: loader, deepestHiddenState: deepestHiddenState)
+        }
     }
 
     /// Builds the encoder from `loader` (the caller then calls `loader.finish()`).

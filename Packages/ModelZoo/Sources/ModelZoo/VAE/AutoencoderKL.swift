@@ -19,9 +19,9 @@ public struct AutoencoderKL: Sendable {
     public init(folder: String, variant: VAEVariant, config given: VAEConfig? = nil) throws(ModelError) {
         let config: VAEConfig
         if let given { config = given } else { config = try VAEConfig.load(path: folder + "/config.json", variant: variant) }
-        let loader = try WeightLoader(folder: folder, component: "vae")
-        try self.init(config: config, loader: loader)
-        try loader.finish()
+        self = try WeightLoader.build(folder: folder, component: "vae") { (loader: WeightLoader) throws(ModelError) in
+            try Self(config: config, loader: loader)
+        }
     }
 
     /// Builds the VAE from `loader` (the caller calls `loader.finish()`).

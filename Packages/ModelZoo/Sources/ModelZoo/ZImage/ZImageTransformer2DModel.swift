@@ -29,9 +29,9 @@ public struct ZImageTransformer2DModel: Sendable {
     public init(folder: String, config given: ZImageTransformerConfig? = nil) throws(ModelError) {
         let config: ZImageTransformerConfig
         if let given { config = given } else { config = try ZImageTransformerConfig.load(path: folder + "/config.json") }
-        let loader = try WeightLoader(folder: folder, component: "transformer")
-        try self.init(config: config, loader: loader)
-        try loader.finish()
+        self = try WeightLoader.build(folder: folder, component: "transformer") { (loader: WeightLoader) throws(ModelError) in
+            try Self(config: config, loader: loader)
+        }
     }
 
     /// Builds the model from `loader` (the caller then calls `loader.finish()`).
