@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 MODELS = {  # checkpoint, full-depth layer count / reduced layer count (transformer blocks)
     "Z-Image-Turbo": dict(ckpt=".bench/zimage-reduced", full=30 + 2 + 2, reduced=2 + 1 + 1),
@@ -51,7 +52,7 @@ def rss_kib(stderr):
 
 
 def run_mflux(mflux, ckpt, size, steps, precision):
-    out = f"/tmp/mflux-bench-{os.getpid()}.png"
+    out = os.path.join(tempfile.gettempdir(), f"mflux-bench-{os.getpid()}.png")
     if os.path.exists(out):
         os.remove(out)
     r = subprocess.run(["/usr/bin/time", "-v", mflux, "generate", "--model", ckpt, "--prompt", PROMPT, "--seed", "1", "--steps", str(steps),
