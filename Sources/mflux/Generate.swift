@@ -39,6 +39,7 @@ struct Generate: ParsableCommand {
         if plan.seedsWereDrawn { Log.line("seed\(plan.seeds.count > 1 ? "s" : ""): \(plan.seeds.map(String.init).joined(separator: " "))") }
         if !defaults.usesGuidance && sampling.guidance != nil { Log.line("note: this model ignores --guidance") }
         let writer = ImageOutput(path: outputOptions.output, severalSeeds: plan.seeds.count > 1, sidecar: outputOptions.metadata)
+        let pipeline = try ModelIndex.pipelineClass(modelPath: plan.resolved.path)
         let watcher = SignalCancellation(token: callbacks.cancellation)
         let start = Date()
         try withExtendedLifetime(watcher) {
@@ -48,7 +49,7 @@ struct Generate: ParsableCommand {
                                                 guidance: settings.guidance)
                 let image = try generator.generate(request, imageIndex: i, imageCount: plan.seeds.count, context: ctx)
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
-                                                pipeline: try ModelIndex.pipelineClass(modelPath: plan.resolved.path),
+                                                pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))

@@ -1,3 +1,5 @@
+import TensorKit
+
 /// Progress on standard error: stage events ("loaded transformer in 0.42 s") and, per step,
 /// `step i/n`, seconds per step and the estimated time left. On a terminal the step line is a
 /// live bar redrawn in place; otherwise (a log, a pipe) each step is one plain line.
@@ -54,4 +56,3 @@ public final class ProgressReporter: BeforeLoopCallback, InLoopCallback, AfterLo
     }
 }
 
-import TensorKit

@@ -1,3 +1,5 @@
+import CallbackManager
+
 /// Why a model cannot be loaded or run (one line, naming the component and tensor).
 public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A config file is missing, unreadable, or describes something the code does not support.
@@ -19,6 +21,16 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     case cancelled(stage: String, signal: Int32)
     /// A callback (progress, stepwise images, ...) failed.
     case callback(String)
+
+    /// ``CallbackManager/checkCancellation(_:)`` as a ModelError: `.cancelled` at `stage` when the
+    /// run was asked to stop.
+    static func checkCancellation(_ callbacks: CallbackManager, _ stage: @autoclosure () -> String) throws(ModelError) {
+        do throws(GenerationCancelled) {
+            try callbacks.checkCancellation(stage())
+        } catch {
+            throw .cancelled(stage: error.stage, signal: error.signal)
+        }
+    }
 
     public var description: String {
         switch self {

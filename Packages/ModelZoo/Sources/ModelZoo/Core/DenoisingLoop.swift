@@ -40,9 +40,9 @@ public struct DenoisingLoop: Sendable {
             let step = StepInfo(index: i, info: info)
             last = step
             try Self.callback { try callbacks?.inLoop(info, step: step, latents: latents) }
-            if let callbacks, let signal = callbacks.cancellation.signal {
+            if let callbacks, callbacks.cancellation.isCancelled {
                 try Self.callback { try callbacks.interrupted(info, lastStep: last, latents: latents) }
-                throw .cancelled(stage: "after step \(step.number)/\(step.total)", signal: signal)
+                try ModelError.checkCancellation(callbacks, "after step \(step.number)/\(step.total)")
             }
         }
         try Self.callback { try callbacks?.afterLoop(info, latents: latents) }

@@ -80,7 +80,6 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
             throw error
         }
         timings["denoise"] = clock.seconds
-        callbacks.decoder = nil
         if residency == .lowMemory { release(&denoiser, "transformer") }
         try checkCancellation("after denoising")
         // 3. Decode.
@@ -138,7 +137,7 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
     }
 
     private func checkCancellation(_ stage: String) throws(ModelError) {
-        if let signal = callbacks.cancellation.signal { throw .cancelled(stage: stage, signal: signal) }
+        try ModelError.checkCancellation(callbacks, stage)
     }
 }
 

@@ -137,8 +137,6 @@ public struct Flux2Klein: TextToImageModel {
     /// de-normalisation, unpatchify, VAE decode, post-processing.
     public func decode(_ latents: Tensor, with vae: AutoencoderKL, tileSize: Int?, context ctx: ComputeContext) throws(ModelError) -> Tensor {
         let z = try Flux2Latents.vaeInput(latents, vae: vae, context: ctx)
-        let image: Tensor
-        if let tileSize { image = try vae.decodeTiled(z, tileSampleSize: tileSize, context: ctx) } else { image = try vae.decode(z, context: ctx) }
-        return VAEImageProcessor.pixels(image, context: ctx)
+        return VAEImageProcessor.pixels(try vae.decode(z, tileSize: tileSize, context: ctx), context: ctx)
     }
 }

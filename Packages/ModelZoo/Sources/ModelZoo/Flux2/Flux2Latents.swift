@@ -8,8 +8,8 @@ import TensorKit
 public enum Flux2Latents {
     /// The noise shape `[1, 4·latentChannels, H/16, W/16]` (`prepare_latents`).
     public static func noiseShape(height: Int, width: Int, latentChannels: Int = 32, vaeScaleFactor: Int = 8) -> [Int] {
-        let h = 2 * (height / (vaeScaleFactor * 2)), w = 2 * (width / (vaeScaleFactor * 2))
-        return [1, latentChannels * 4, h / 2, w / 2]
+        // prepare_latents: 2·(H // (2f)) latent rows, halved by the 2x2 patch.
+        return [1, latentChannels * 4, height / (vaeScaleFactor * 2), width / (vaeScaleFactor * 2)]
     }
 
     /// `[1, C, h, w]` -> the token grid `[1, h, w, C]` (`_pack_latents`, whose `[1, h·w, C]` is

@@ -1,6 +1,13 @@
 import TensorKit
 
 extension AutoencoderKL {
+    /// ``decode(_:context:)``, or ``decodeTiled(_:tileSampleSize:overlap:context:)`` when
+    /// `tileSize` (pixels, from ``VAETiling``) is given.
+    public func decode(_ z: Tensor, tileSize: Int?, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        guard let tileSize else { return try decode(z, context: ctx) }
+        return try decodeTiled(z, tileSampleSize: tileSize, context: ctx)
+    }
+
     /// diffusers' `AutoencoderKL.tiled_decode`: latent tiles of `tileSampleSize / 8` (overlapping
     /// by `overlap`) decoded one at a time, each blended into the tile above and to its left over
     /// `tileSampleSize · overlap` pixels (linear ramps, evaluated as PyTorch does), then cropped

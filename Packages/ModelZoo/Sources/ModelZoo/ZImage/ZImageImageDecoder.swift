@@ -15,7 +15,6 @@ public struct ZImageImageDecoder: Sendable {
         let scaling = Float(vae.config.scalingFactor ?? 1), shift = Float(vae.config.shiftFactor ?? 0)
         // Two roundings as PyTorch: a division, then an addition.
         let z = ctx.add(ctx.div(latents, Tensor(shape: [], floats: [scaling])), Tensor(shape: [], floats: [shift]))
-        if let tileSize { return try vae.decodeTiled(z, tileSampleSize: tileSize, context: ctx) }
-        return try vae.decode(z, context: ctx)
+        return try vae.decode(z, tileSize: tileSize, context: ctx)
     }
 }
