@@ -54,10 +54,14 @@ struct Bench {
         func arg(_ i: Int, _ d: Int) -> Int { args.count > i ? Int(args[i]) ?? d : d }
         // gemm-bf16c, and any mode with MFLUX_PRECISION=bf16, computes weight products in bf16.
         let asked = ProcessInfo.processInfo.environment["MFLUX_PRECISION"].flatMap(ComputePrecision.init(rawValue:)) ?? .fp32
-        let ctx = try ComputeContext(precision: mode == "gemm-bf16c" ? .bf16 : asked)
+        // MFLUX_AMX=0 keeps bf16 products on AVX512-BF16 where the CPU also has AMX (to compare).
+        let allowAMX = ProcessInfo.processInfo.environment["MFLUX_AMX"] != "0"
+        // MFLUX_THREADS=N: N workers instead of one per online CPU (scaling curves).
+        let threads = ProcessInfo.processInfo.environment["MFLUX_THREADS"].flatMap { Int($0) }
+        let ctx = try ComputeContext(threadCount: threads, precision: mode == "gemm-bf16c" ? .bf16 : asked, allowAMX: allowAMX)
         if mode == "gemm-bf16c" && ctx.precision != .bf16 { print("this CPU has no AVX512-BF16: bf16 compute is not available"); return }
         if let w = ctx.blas.warning { print(w) }
-        print("core=\(ctx.blas.coreName) threads=\(ctx.threadCount) kernels=\(ctx.kernelPath.rawValue) precision=\(ctx.precision.rawValue)")
+        print("core=\(ctx.blas.coreName) threads=\(ctx.threadCount) kernels=\(ctx.kernelPath.rawValue) precision=\(ctx.precision.rawValue) amx=\(ctx.usesAMX)")
         switch mode {
         case "gemm", "gemm-openblas", "gemm-bf16", "gemm-bf16c":
             let n = arg(1, 2048), reps = arg(2, 5)

@@ -19,6 +19,7 @@ enum VersionReport {
         if cpu.hasAVX512Core { features.append("avx512") }
         if cpu.hasAVX512BF16 { features.append("avx512_bf16") }
         if cpu.hasAVX512VNNI { features.append("avx512_vnni") }
+        if ComputePrecision.bf16.isSupported && ComputeContext.hasAMXBF16 { features.append("amx_bf16 (used by --precision bf16)") }
         let coreSource: String
         if let user = blas.userCoreType {
             coreSource = "OPENBLAS_CORETYPE=\(user) from the environment"

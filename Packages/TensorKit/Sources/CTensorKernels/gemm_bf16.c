@@ -5,8 +5,13 @@
 #include "CTensorKernels.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define TK_BF16_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
@@ -101,19 +106,83 @@ static void kernel_8x32(const uint16_t *a, size_t kp, const uint16_t *b0, const 
     }
 }
 
+// AMX-BF16: a 32 x 32 block of C in four 16 x 16 fp32 tiles (tmm0-3), two A tiles of 16 rows x 32
+// k (tmm4-5, stride kp) and two B tiles of 16 k-pairs x 16 columns (tmm6-7): the packed B layout
+// [kp/2][16][2] is already the tile layout AMX reads. Needs kp and kb multiples of 32 and 32 rows
+// of packed A (the caller pads A with zero rows).
+#define TK_AMX_ATTR __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16")))
+
+typedef struct {
+    uint8_t palette_id;
+    uint8_t start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tk_tile_config;
+
+TK_AMX_ATTR
+static void amx_configure(void) {
+    tk_tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette_id = 1;
+    for (int i = 0; i < 8; i++) { cfg.rows[i] = 16; cfg.colsb[i] = 64; }
+    _tile_loadconfig(&cfg);
+}
+
+TK_AMX_ATTR
+static void amx_32x32(const uint16_t *a, size_t kp, const uint16_t *b0, const uint16_t *b1, size_t kb,
+                      float *c, size_t ldc, size_t rows, size_t cols, int accumulate) {
+    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    const size_t sa = kp * 2;
+    for (size_t k = 0; k < kb; k += 32) {
+        _tile_loadd(4, a + k, sa);
+        _tile_loadd(5, a + 16 * kp + k, sa);
+        _tile_loadd(6, b0 + k * 16, 64);
+        _tile_loadd(7, b1 + k * 16, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    float buf[32 * 32] __attribute__((aligned(64)));
+    _tile_stored(0, buf, 128);
+    _tile_stored(1, buf + 16, 128);
+    _tile_stored(2, buf + 16 * 32, 128);
+    _tile_stored(3, buf + 16 * 32 + 16, 128);
+    __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
+    for (size_t r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m512 v0 = _mm512_load_ps(buf + r * 32), v1 = _mm512_load_ps(buf + r * 32 + 16);
+        if (accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+        }
+        _mm512_mask_storeu_ps(cr, m0, v0);
+        _mm512_mask_storeu_ps(cr + 16, m1, v1);
+    }
+}
+
+TK_AMX_ATTR
+static void amx_release(void) { _tile_release(); }
+
 TK_BF16_ATTR
 void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
-                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate) {
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate, int use_amx) {
     // The worker's column tiles [tile_first, tile_first + tile_count) (16 columns each, in pairs),
     // all m rows. Loop order: K blocks of kc elements (the block of B stays in L2), rows in chunks
-    // of 8 (the chunk of A stays in L1 across the column pairs), then the column pairs.
-    (void)mp;
+    // of 8 (32 with AMX; the chunk of A stays in L1 across the column pairs), then the column
+    // pairs. With AMX (kp, kc multiples of 32, mp >= m rounded up to 32) a lone last tile still
+    // takes the AVX512-BF16 kernel.
     size_t tile_end = tile_first + tile_count;
+    int amx = use_amx && tk_bf16_amx_supported() && kp % 32 == 0 && kc % 32 == 0 && mp % 32 == 0 && mp >= m;
+    if (amx) amx_configure();
     for (size_t k0 = 0; k0 < kp; k0 += kc) {
         size_t kb = kp - k0 < kc ? kp - k0 : kc;
         int acc = accumulate || k0 > 0;
-        for (size_t r0 = 0; r0 < m; r0 += 8) {
-            size_t rows = m - r0 < 8 ? m - r0 : 8;
+        size_t step = amx ? 32 : 8;
+        for (size_t r0 = 0; r0 < m; r0 += step) {
+            size_t rows = m - r0 < step ? m - r0 : step;
             for (size_t t = tile_first; t < tile_end; t += 2) {
                 size_t col0 = t * 16;
                 if (col0 >= n) break;
@@ -122,14 +191,47 @@ void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, cons
                 size_t cols = n - col0;
                 if (t + 1 >= tile_end && cols > 16) cols = 16;
                 if (cols > 32) cols = 32;
-                kernel_8x32(pa + r0 * kp + k0, kp, tb0 + k0 * 16, tb1 + k0 * 16, kb / 2, c + r0 * ldc + col0, ldc, rows, cols, acc);
+                if (amx && t + 1 < tile_end) {
+                    amx_32x32(pa + r0 * kp + k0, kp, tb0 + k0 * 16, tb1 + k0 * 16, kb, c + r0 * ldc + col0, ldc, rows, cols, acc);
+                } else {
+                    for (size_t s = 0; s < rows; s += 8) {
+                        size_t rr = rows - s < 8 ? rows - s : 8;
+                        kernel_8x32(pa + (r0 + s) * kp + k0, kp, tb0 + k0 * 16, tb1 + k0 * 16, kb / 2,
+                                    c + (r0 + s) * ldc + col0, ldc, rr, cols, acc);
+                    }
+                }
             }
         }
     }
+    if (amx) amx_release();
 }
 
 int tk_bf16_gemm_supported(void) {
     return (tk_cpu_features() & TK_CPU_AVX512BF16) != 0;
+}
+
+int tk_bf16_amx_supported(void) {
+    // AMX-TILE and AMX-BF16 in cpuid, and Linux's permission to use the tile data state (asked
+    // once per process; the kernel then enables XCR0 bits 17-18 for this process's threads).
+    static int cached = 0;  // 1 yes, 2 no; idempotent, so a benign race only asks twice
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v) return v == 1;
+    int ok = 0;
+    if (tk_bf16_gemm_supported() && (tk_cpu_features() & TK_CPU_AMX)) {
+        unsigned a, b, c, d;
+        __cpuid_count(7, 0, a, b, c, d);
+        int amx_bf16 = (d >> 22) & 1;
+#if defined(__linux__)
+        if (amx_bf16 && syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0) {
+            uint32_t lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            ok = (lo & (3u << 17)) == (3u << 17);
+        }
+#endif
+        (void)amx_bf16;
+    }
+    __atomic_store_n(&cached, ok ? 1 : 2, __ATOMIC_RELAXED);
+    return ok;
 }
 
 #else
@@ -138,8 +240,9 @@ void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k
 void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)w; (void)w_is_f32; (void)ldw; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }
 void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
-                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate) {
-    (void)pa; (void)mp; (void)m; (void)kp; (void)pb; (void)tile_first; (void)tile_count; (void)n; (void)c; (void)ldc; (void)kc; (void)accumulate;
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate, int use_amx) {
+    (void)pa; (void)mp; (void)m; (void)kp; (void)pb; (void)tile_first; (void)tile_count; (void)n; (void)c; (void)ldc; (void)kc; (void)accumulate; (void)use_amx;
 }
 int tk_bf16_gemm_supported(void) { return 0; }
+int tk_bf16_amx_supported(void) { return 0; }
 #endif

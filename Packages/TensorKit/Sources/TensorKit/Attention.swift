@@ -56,7 +56,7 @@ extension ComputeContext {
             let vp = UncheckedSendable(vf.floatPointer)
             let bf16 = precision == .bf16
             parallelChunks(b * hq * qTiles) { _, items in
-                let products = bf16 ? AttentionBF16Products(tq: tq, tk: tk, d: d, dv: dv) : nil
+                let products = bf16 ? AttentionBF16Products(tq: tq, tk: tk, d: d, dv: dv, amx: usesAMX) : nil
                 let s = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
                 let acc = UnsafeMutablePointer<Float>.allocate(capacity: tq * dv)
                 let m = UnsafeMutablePointer<Float>.allocate(capacity: tq)

@@ -1,3 +1,4 @@
+import CTensorKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -25,12 +26,16 @@ public struct ComputeContext: Sendable {
     public let requestedPrecision: ComputePrecision
     /// Reusable kernel workspaces (shared by copies of this context).
     public let workspaces: WorkspacePool
+    /// Whether bf16 weight products run on AMX-BF16 tiles (precision `.bf16`, a CPU with AMX and
+    /// the OS's permission, and `allowAMX` at creation); otherwise on AVX512-BF16.
+    public let usesAMX: Bool
 
     /// A context with `threadCount` workers (default: the online CPUs), `kernelPath` (default: the
     /// widest supported) and `precision` for weight products (bf16 falls back to fp32 where the CPU
-    /// lacks AVX512-BF16). Throws when the path is not supported by this CPU,
-    /// the thread count is below 1, or OpenBLAS cannot be loaded.
-    public init(threadCount: Int? = nil, kernelPath: KernelPath? = nil, precision: ComputePrecision = .fp32) throws(TensorError) {
+    /// lacks AVX512-BF16; `allowAMX: false` keeps bf16 products off AMX tiles). Throws when the path
+    /// is not supported by this CPU, the thread count is below 1, or OpenBLAS cannot be loaded.
+    public init(threadCount: Int? = nil, kernelPath: KernelPath? = nil, precision: ComputePrecision = .fp32,
+                allowAMX: Bool = true) throws(TensorError) {
         let threads = threadCount ?? ComputeContext.onlineCPUs
         guard threads >= 1 else { throw .invalidArgument("thread count must be at least 1, got \(threads)") }
         let path = kernelPath ?? .best
@@ -41,7 +46,11 @@ public struct ComputeContext: Sendable {
         self.requestedPrecision = precision
         self.precision = precision.isSupported ? precision : .fp32
         self.workspaces = WorkspacePool()
+        self.usesAMX = self.precision == .bf16 && allowAMX && tk_bf16_amx_supported() != 0
     }
+
+    /// Whether this CPU has AMX-BF16 and the OS lets this process use the tiles.
+    public static var hasAMXBF16: Bool { tk_bf16_amx_supported() != 0 }
 
     /// Number of online CPUs.
     public static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

@@ -158,7 +158,7 @@ extension ComputeContext {
                     tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left, ow, oy0, nr, col)
                     for t in 0..<tiles { tk_bf16_pack_b_kn(col, p, t * 16, p, kdim, kp, pb + t * 16 * kp) }
                     tk_bf16_gemm_tiles(paBox.value, mp, o, kp, pb, 0, tiles, p, op.value + s * o * plane + oy0 * ow, plane,
-                                       ComputeContext.bf16KBlock, 1)
+                                       ComputeContext.bf16KBlock, 1, 0)
                 }
             }
         }

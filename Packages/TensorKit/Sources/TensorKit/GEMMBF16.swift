@@ -32,7 +32,8 @@ extension ComputeContext {
     /// C[M, N] (=|+=) A[M, K] · Wᵀ with W `[N, K]` (a transposed ``GEMMOperand``, bf16 or float32)
     /// in bf16 with float32 accumulation (AVX512-BF16; callers check ``ComputePrecision/isSupported``).
     /// A is rounded to bf16 once; W is packed panel by panel (at most `bf16PanelBytes`), each panel's
-    /// 32-column blocks spread over the workers.
+    /// 32-column blocks spread over the workers; with ``usesAMX`` (and M ≥ 32) the blocks run on
+    /// AMX-BF16 tiles.
     public func gemmBF16(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GEMMOperand,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
         precondition(b.transposed && (b.dtype == .bfloat16 || b.dtype == .float32), "bf16 GEMM takes a transposed bf16/f32 operand")
@@ -42,7 +43,9 @@ extension ComputeContext {
             if !accumulate { for i in 0..<m { memset(c + i * ldc, 0, n * 4) } }
             return
         }
-        let kp = (k + 1) & ~1, mp = (m + 7) / 8 * 8
+        // AMX tiles take 32 rows x 32 k at a time (A padded with zero rows and columns to that).
+        let amx = usesAMX && m >= 32
+        let kp = amx ? (k + 31) / 32 * 32 : (k + 1) & ~1, mp = amx ? (m + 31) / 32 * 32 : (m + 7) / 8 * 8
         let pa = workspaces.take(UInt16.self, mp * kp)
         defer { workspaces.give(pa, mp * kp) }
         if mp > m { (pa + m * kp).initialize(repeating: 0, count: (mp - m) * kp) }
@@ -68,7 +71,7 @@ extension ComputeContext {
             parallelChunks((tiles + 1) / 2) { _, r in
                 let t0 = r.lowerBound * 2, count = min(r.count * 2, tiles - t0)
                 tk_bf16_gemm_tiles(paBox.value, mp, m, kp, pbBox.value, t0, count, nPanel, cBox.value + n0, ldc,
-                                   ComputeContext.bf16KBlock, accumulate ? 1 : 0)
+                                   ComputeContext.bf16KBlock, accumulate ? 1 : 0, amx ? 1 : 0)
             }
             first += tiles
         }

@@ -27,20 +27,25 @@ public final class TensorStorage: @unchecked Sendable {
     public let backing: Backing
     /// Whether `pointer` was allocated here (and is freed in `deinit`).
     private let ownsPointer: Bool
+    /// Whether `pointer` came from ``LargeBlockCache`` (and goes back there).
+    private let isCachedBlock: Bool
 
     /// Allocates `byteCount` zeroed bytes, 64-byte aligned.
-    public init(zeroedByteCount byteCount: Int) {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
-        memset(p, 0, max(byteCount, 64))
-        pointer = p
-        self.byteCount = byteCount
-        backing = .owned
-        ownsPointer = true
+    public convenience init(zeroedByteCount byteCount: Int) {
+        self.init(uninitializedByteCount: byteCount)
+        memset(pointer, 0, max(byteCount, 64))
     }
 
-    /// Allocates `byteCount` uninitialised bytes, 64-byte aligned (the caller fills them).
+    /// Allocates `byteCount` uninitialised bytes, 64-byte aligned (the caller fills them); large
+    /// blocks come from ``LargeBlockCache``.
     public init(uninitializedByteCount byteCount: Int) {
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        if byteCount >= LargeBlockCache.threshold {
+            pointer = LargeBlockCache.shared.take(byteCount)
+            isCachedBlock = true
+        } else {
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+            isCachedBlock = false
+        }
         self.byteCount = byteCount
         backing = .owned
         ownsPointer = true
@@ -58,12 +63,17 @@ public final class TensorStorage: @unchecked Sendable {
             pointer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
             ownsPointer = true
         }
+        isCachedBlock = false
         byteCount = count
         backing = .mapped(file)
     }
 
     deinit {
-        if ownsPointer { pointer.deallocate() }
+        if isCachedBlock {
+            LargeBlockCache.shared.give(pointer, byteCount)
+        } else if ownsPointer {
+            pointer.deallocate()
+        }
     }
 
     /// Whether the bytes are a read-only file mapping.

@@ -25,12 +25,15 @@ final class BF16GEMMTests: XCTestCase {
         guard ComputePrecision.bf16.isSupported else {
             throw XCTSkip("this CPU has no AVX512-BF16: the bf16 GEMM is not selected here (CPUs with it run this test)")
         }
-        let ctx = try ComputeContext(precision: .bf16)
-        XCTAssertEqual(ctx.precision, .bf16)
+        // Both kernels: AMX tiles where this CPU has them (M >= 32), and AVX512-BF16.
         var checked = 0
+        for allowAMX in [true, false] {
+        let ctx = try ComputeContext(precision: .bf16, allowAMX: allowAMX)
+        XCTAssertEqual(ctx.precision, .bf16)
+        XCTAssertEqual(ctx.usesAMX, allowAMX && ComputeContext.hasAMXBF16)
         for (m, n, k, accumulate, f32Weights) in [(1, 1, 1, false, false), (3, 17, 5, false, false), (9, 33, 513, true, false),
                                                    (8, 32, 1024, false, true), (20, 100, 1030, true, false), (17, 48, 2, false, true),
-                                                   (64, 2100, 300, false, false)] {
+                                                   (64, 2100, 300, false, false), (33, 47, 1100, true, false)] {
             let a = values(m * k, seed: UInt64(m * 31 + k)), wf = values(n * k, seed: UInt64(n * 17 + k))
             let weight = f32Weights ? Tensor(shape: [n, k], floats: wf) : Tensor(shape: [n, k], floats: wf).converted(to: .bfloat16, context: ctx)
             let c0 = values(m * n, seed: 99)
@@ -53,10 +56,11 @@ final class BF16GEMMTests: XCTestCase {
                     scale = max(scale, abs(ref))
                 }
             }
-            XCTAssertLessThanOrEqual(worst / max(scale, 1e-30), 2e-6, "m \(m) n \(n) k \(k): \(worst) of \(scale)")
+            XCTAssertLessThanOrEqual(worst / max(scale, 1e-30), 2e-6, "m \(m) n \(n) k \(k) amx \(ctx.usesAMX): \(worst) of \(scale)")
             checked += 1
         }
-        XCTAssertEqual(checked, 7)
+        }
+        XCTAssertEqual(checked, 16)
     }
 
     func testConvolutionMatchesFloat64Reference() throws {

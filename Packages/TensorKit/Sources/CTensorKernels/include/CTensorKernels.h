@@ -161,9 +161,14 @@ void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k
 /// W is bf16 bits, or f32 rounded to bf16 when w_is_f32.
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst);
 /// Computes the columns of tiles tile_first ..< tile_first+tile_count for all m rows, K in blocks
-/// of kc (even) elements; accumulate: add to C. Only when tk_bf16_gemm_supported().
+/// of kc (even) elements; accumulate: add to C. Only when tk_bf16_gemm_supported(). use_amx: take
+/// the AMX-BF16 tiles when tk_bf16_amx_supported() and kp, kc, mp are multiples of 32 (A padded
+/// with zero rows to mp); otherwise, and for a lone last tile, the AVX512-BF16 kernel.
 void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
-                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate);
+                        size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate, int use_amx);
+/// Whether the CPU has AMX-TILE + AMX-BF16 and the OS granted this process the tile state
+/// (Linux: asked once with arch_prctl(ARCH_REQ_XCOMP_PERM)).
+int tk_bf16_amx_supported(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,97 @@
+// Checks the bf16 GEMM kernels (AVX512-BF16 and, where the CPU and OS allow, AMX-BF16) against a
+// float64 product of the same bf16-rounded operands, in plain C, so the AMX path can be verified on
+// a machine that has AMX but no Swift toolchain:
+//   cc -O2 -I ../../Sources/CTensorKernels/include ../../Sources/CTensorKernels/{cpu,dispatch,
+//      kernels_scalar,kernels_avx2,kernels_avx512,gemm_bf16}.c check_bf16_gemm.c -lm -o check_bf16_gemm
+// Exit status 0 when every supported path is within 5e-7 of sum|a||w| of each element (measured
+// <= 1e-7 on both paths), 77 when the CPU has no AVX512-BF16 (nothing to check).
+#include "CTensorKernels.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static unsigned long long state = 88172645463325252ULL;
+static float rnd(void) {
+    state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+    return (float)(state >> 40) / (float)(1 << 24) * 2.0f - 1.0f;
+}
+static float bf16_value(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+static size_t up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+// C = A W^T (+ C0 when accumulate) through one call of the tile kernel over all tiles.
+static void run(int amx, size_t m, size_t n, size_t k, const float *a, const uint16_t *w, float *c, int accumulate,
+                size_t kc) {
+    size_t kp = amx ? up(k, 32) : up(k, 2), mp = amx ? up(m, 32) : up(m, 8), tiles = (n + 15) / 16;
+    uint16_t *pa = calloc(mp * kp, 2), *pb = calloc(tiles * 16 * kp, 2);
+    tk_bf16_pack_a(a, k, m, k, kp, pa);
+    for (size_t t = 0; t < tiles; t++) tk_bf16_pack_b(w, 0, k, t * 16, n, k, kp, pb + t * 16 * kp);
+    tk_bf16_gemm_tiles(pa, mp, m, kp, pb, 0, tiles, n, c, n, kc, accumulate, amx);
+    free(pa); free(pb);
+}
+
+int main(void) {
+    if (!tk_bf16_gemm_supported()) { printf("no AVX512-BF16: nothing to check\n"); return 77; }
+    int amx = tk_bf16_amx_supported();
+    printf("AVX512-BF16 yes, AMX-BF16 %s\n", amx ? "yes" : "no (AMX cases run the AVX512-BF16 kernel)");
+    static const size_t shapes[][3] = {{1, 16, 2}, {7, 33, 5}, {32, 32, 32}, {33, 47, 100}, {64, 96, 1030},
+                                       {100, 50, 2050}, {128, 256, 3840}, {31, 64, 64}};
+    int failures = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *a = malloc(m * k * 4), *c0 = malloc(m * n * 4), *c = malloc(m * n * 4);
+        uint16_t *w = malloc(n * k * 2), *ab = malloc(m * k * 2);
+        for (size_t i = 0; i < m * k; i++) a[i] = rnd() * 3;
+        for (size_t i = 0; i < n * k; i++) { float f = rnd(); uint32_t u; memcpy(&u, &f, 4); w[i] = (uint16_t)(u >> 16); }
+        for (size_t i = 0; i < m * n; i++) c0[i] = rnd();
+        tk_bf16_pack_a(a, k, m, k, k, ab);  // the rounding the kernels apply, for the reference
+        for (int path = 0; path < 2; path++) {
+            for (int accumulate = 0; accumulate < 2; accumulate++) {
+                memcpy(c, c0, m * n * 4);
+                run(path, m, n, k, a, w, c, accumulate, 1024);
+                double worst = 0;
+                for (size_t i = 0; i < m; i++) for (size_t j = 0; j < n; j++) {
+                    double ref = accumulate ? c0[i * n + j] : 0, mag = accumulate ? fabs(c0[i * n + j]) : 0;
+                    for (size_t p = 0; p < k; p++) {
+                        double x = bf16_value(ab[i * k + p]) * (double)bf16_value(w[j * k + p]);
+                        ref += x; mag += fabs(x);
+                    }
+                    double d = fabs(c[i * n + j] - ref) / (mag + 1e-30);
+                    if (d > worst) worst = d;
+                }
+                int ok = worst <= 5e-7;  // measured <= 1e-7 on both paths
+                failures += !ok;
+                printf("m=%-4zu n=%-4zu k=%-5zu %s accumulate=%d  worst |err|/sum|a w| %.2e %s\n", m, n, k,
+                       path ? (amx ? "amx   " : "amx->avx512") : "avx512", accumulate, worst, ok ? "ok" : "FAIL");
+            }
+        }
+        free(a); free(c0); free(c); free(w); free(ab);
+    }
+    // Single-thread throughput of each path at 512 x 1024 x 3840 (information only).
+    size_t m = 512, n = 1024, k = 3840;
+    float *a = malloc(m * k * 4), *c = malloc(m * n * 4);
+    uint16_t *w = malloc(n * k * 2);
+    for (size_t i = 0; i < m * k; i++) a[i] = rnd();
+    for (size_t i = 0; i < n * k; i++) w[i] = 0x3f80;
+    for (int path = 0; path < 2; path++) {
+        size_t kp = path ? up(k, 32) : k, mp = path ? up(m, 32) : up(m, 8), tiles = n / 16;
+        uint16_t *pa = calloc(mp * kp, 2), *pb = calloc(tiles * 16 * kp, 2);
+        tk_bf16_pack_a(a, k, m, k, kp, pa);
+        for (size_t t = 0; t < tiles; t++) tk_bf16_pack_b(w, 0, k, t * 16, n, k, kp, pb + t * 16 * kp);
+        double best = 1e9;
+        for (int r = 0; r < 3; r++) {
+            double t0 = now();
+            tk_bf16_gemm_tiles(pa, mp, m, kp, pb, 0, tiles, n, c, n, 1024, 0, path);
+            double t = now() - t0;
+            if (t < best) best = t;
+        }
+        printf("one thread %s: %.1f GFLOP/s (%zux%zux%zu)\n", path ? (amx ? "amx" : "amx->avx512") : "avx512",
+               2.0 * m * n * k / best / 1e9, m, n, k);
+        free(pa); free(pb);
+    }
+    free(a); free(c); free(w);
+    printf("%s\n", failures ? "FAILED" : "all ok");
+    return failures ? 1 : 0;
+}
