@@ -133,6 +133,8 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
     private func release<T>(_ slot: inout T?, _ name: String) {
         guard slot != nil else { return }
         slot = nil
+        // Activation blocks kept for reuse were sized for the released component.
+        LargeBlockCache.shared.releaseCached()
         callbacks.stage(.released(component: name))
     }
 
