@@ -15,6 +15,7 @@ import Glibc
 ///   mflux-bench gemm-bf16 [N] [repeats]       TensorKit linear with a bf16 weight
 ///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
 ///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
+///   mflux-bench zimage-ops [tokens]             each primitive of a full-width Z-Image block, timed alone
 ///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
 ///   mflux-bench zimage-block [layers] [img tokens] [cap tokens]   Z-Image transformer at full width
 ///                                               (3840, 30 heads), random bf16 weights, no refiners
@@ -159,6 +160,32 @@ struct Bench {
             let t = best(2) { y = try! model(latent: latent, t: 0.5, caption: caption, context: ctx) }
             withExtendedLifetime(y) {}
             print(String(format: "zimage-block layers=%d tokens=%d+%d best=%.3fs", nLayers, side * side, capTokens, t))
+        case "zimage-ops":
+            // The primitives of one full-width Z-Image block at `tokens` rows, each timed alone
+            // (best of 3), to see where a block's time goes on this machine.
+            let sTok = arg(1, 1152), dim = 3840, hidden = 10240, heads = 30
+            let x = filled([sTok, dim], seed: 11), hx = filled([sTok, hidden], seed: 12)
+            let wq = filled([dim, dim], seed: 13).converted(to: .bfloat16, context: ctx)
+            let w1 = filled([hidden, dim], seed: 14).converted(to: .bfloat16, context: ctx)
+            let w2 = filled([dim, hidden], seed: 15).converted(to: .bfloat16, context: ctx)
+            let scale = filled([1, dim], seed: 16), nw = filled([dim], seed: 17), hw = filled([128], seed: 18)
+            let q = filled([1, sTok, heads, 128], seed: 19)
+            var y = Tensor(zeros: [1])
+            func row(_ name: String, _ count: Int, _ body: () -> Void) {
+                let t = best(3, body)
+                print(name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                      + String(format: " x%-2d %8.2f ms  (%.1f ms per block)", count, t * 1e3, t * 1e3 * Double(count)))
+            }
+            row("linear 3840->3840", 4) { y = ctx.linear(x, weight: wq) }
+            row("linear 3840->10240", 2) { y = ctx.linear(x, weight: w1) }
+            row("linear 10240->3840", 1) { y = ctx.linear(hx, weight: w2) }
+            row("attention 30x128", 1) { y = ctx.scaledDotProductAttention(query: q, key: q, value: q) }
+            row("rmsNorm [S,3840]", 4) { y = ctx.rmsNorm(x, weight: nw, eps: 1e-5) }
+            row("rmsNorm heads [S,30,128]", 2) { y = ctx.rmsNorm(q, weight: hw, eps: 1e-5) }
+            row("mul broadcast [1,3840]", 4) { y = ctx.mul(x, scale) }
+            row("add [S,3840]", 2) { y = ctx.add(x, x) }
+            row("siluMul [S,10240]", 1) { y = ctx.siluMul(hx, hx) }
+            withExtendedLifetime(y) {}
         case "tokenizer":
             guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
             let t0 = now()

