@@ -16,6 +16,8 @@ import Glibc
 ///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
 ///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
 ///   mflux-bench zimage-ops [tokens]             each primitive of a full-width Z-Image block, timed alone
+///   mflux-bench klein-ops [img] [txt]           each primitive of FLUX.2-klein-4B's blocks, timed alone
+///   mflux-bench klein-step [img] [txt] [double] [single]   FLUX.2-klein-4B transformer, random bf16 weights
 ///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
 ///   mflux-bench zimage-block [layers] [img tokens] [cap tokens]   Z-Image transformer at full width
 ///                                               (3840, 30 heads), random bf16 weights, no refiners
@@ -186,6 +188,71 @@ struct Bench {
             row("add [S,3840]", 2) { y = ctx.add(x, x) }
             row("siluMul [S,10240]", 1) { y = ctx.siluMul(hx, hx) }
             withExtendedLifetime(y) {}
+        case "klein-ops":
+            // The primitives of FLUX.2-klein-4B's blocks at 512² (1024 image + 512 text tokens).
+            let si = arg(1, 1024), st = arg(2, 512), s = si + st, d = 3072, hidden = 9216, heads = 24
+            let x = filled([s, d], seed: 11), xi = filled([si, d], seed: 12)
+            let joined = filled([s, d + hidden], seed: 13), ffh = filled([si, hidden], seed: 14)
+            let wFused = filled([3 * d + 2 * hidden, d], seed: 15).converted(to: .bfloat16, context: ctx)
+            let wOut = filled([d, d + hidden], seed: 16).converted(to: .bfloat16, context: ctx)
+            let wQ = filled([d, d], seed: 17).converted(to: .bfloat16, context: ctx)
+            let wIn = filled([2 * hidden, d], seed: 18).converted(to: .bfloat16, context: ctx)
+            let wFOut = filled([d, hidden], seed: 19).converted(to: .bfloat16, context: ctx)
+            let q = filled([1, s, heads, 128], seed: 20)
+            var y = Tensor(zeros: [1])
+            var parts: [Tensor] = []
+            func row(_ name: String, _ count: Int, flops: Double = 0, _ body: () -> Void) {
+                let t = best(3, body)
+                let rate = flops > 0 ? String(format: "  %.0f GFLOP/s", flops / t / 1e9) : ""
+                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                      + String(format: " x%-2d %8.2f ms  (%.1f ms per step)", count, t * 1e3, t * 1e3 * Double(count)) + rate)
+            }
+            let sd = Double(s), sid = Double(si), dd = Double(d), hd = Double(hidden)
+            row("single: fused in 3072->27648", 2, flops: 2 * sd * dd * (3 * dd + 2 * hd)) { y = ctx.linear(x, weight: wFused) }
+            row("single: out 12288->3072", 2, flops: 2 * sd * (dd + hd) * dd) { y = ctx.linear(joined, weight: wOut) }
+            row("double: q/k/v/out img 3072²", 4, flops: 2 * sid * dd * dd) { y = ctx.linear(xi, weight: wQ) }
+            row("double: ff in 3072->18432", 1, flops: 2 * sid * dd * 2 * hd) { y = ctx.linear(xi, weight: wIn) }
+            row("double: ff out 9216->3072", 1, flops: 2 * sid * hd * dd) { y = ctx.linear(ffh, weight: wFOut) }
+            row("attention 24x128", 3) { y = ctx.scaledDotProductAttention(query: q, key: q, value: q) }
+            row("layerNorm [S,3072]", 5) { y = ctx.layerNorm(x, eps: 1e-6) }
+            row("split [S,27648]", 2) { parts = joined.split(sizes: [d, hidden], axis: 1) }
+            row("concat [S,3072|9216]", 2) { y = Tensor.concat(parts, axis: 1) }
+            row("siluMul [S,9216]", 3) { y = ctx.siluMul(parts[1], parts[1]) }
+            withExtendedLifetime((y, parts)) {}
+        case "klein-step":
+            // FLUX.2-klein-4B's transformer (real width, random bf16 weights) at `img` + `txt`
+            // tokens with `double` + `single` blocks, and the same without blocks (embedders,
+            // modulations, final layer), to split a step's time.
+            let si = arg(1, 1024), st = arg(2, 512), nDouble = arg(3, 1), nSingle = arg(4, 2)
+            func model(_ d: Int, _ s: Int) throws -> Flux2Transformer2DModel {
+                var config = Flux2TransformerConfig()
+                config.numLayers = d
+                config.numSingleLayers = s
+                config.numAttentionHeads = 24
+                config.jointAttentionDim = 7680
+                config.guidanceEmbeds = false
+                let weights = RandomWeights(dtype: .bfloat16)
+                while true {
+                    do throws(ModelError) {
+                        return try Flux2Transformer2DModel(config: config, loader: WeightLoader(source: weights, component: "transformer"))
+                    } catch {
+                        guard case let .missingTensor(_, name, shape) = error else { print("\(error)"); exit(1) }
+                        weights.make(name, shape: shape, context: ctx)
+                    }
+                }
+            }
+            let side = Int(Double(si).squareRoot())
+            let x = filled([side * side, 128], seed: 21), text = filled([st, 7680], seed: 22)
+            for (d, s) in [(nDouble, nSingle), (nDouble, 0), (0, 0)] {
+                let m = try model(d, s)
+                let imageIds = (0..<(side * side)).map { [0, $0 / side, $0 % side, 0] }
+                let textIds = (0..<st).map { [0, 0, 0, $0] }
+                let rope = m.rope(textIds: textIds, imageIds: imageIds)
+                var y = Tensor(zeros: [1])
+                let t = best(3) { y = try! m(hiddenStates: x, encoderHiddenStates: text, timestep: 0.5, rope: rope, context: ctx) }
+                withExtendedLifetime(y) {}
+                print(String(format: "klein-step double=%d single=%d tokens=%d+%d best=%.3fs", d, s, side * side, st, t))
+            }
         case "tokenizer":
             guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
             let t0 = now()

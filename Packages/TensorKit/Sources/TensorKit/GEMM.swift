@@ -40,12 +40,15 @@ extension ComputeContext {
                 gemm(m: m, n: n, k: k, a: a, lda: lda, b: dense, c: c, ldc: ldc, accumulate: accumulate)
                 return
             }
-            // Panels of at most gemmPanelBytes, and at least one per worker so that every core
-            // converts and multiplies (a 3840-wide bf16 weight in 8 MiB panels gave 8 blocks: 16
-            // cores ran at half speed).
+            // Panels of at most gemmPanelBytes, in a multiple of the worker count so that every
+            // core converts and multiplies the same number of them (a 3840-wide bf16 weight in
+            // 8 MiB panels gave 8 blocks: 16 cores ran at half speed; 20 blocks on 16 workers
+            // left 12 idle for the second round).
             let byBytes = max(16, (ComputeContext.gemmPanelBytes / (k * 4)) / 16 * 16)
-            let perWorker = max(16, ((n + threadCount - 1) / threadCount + 15) / 16 * 16)
-            let panel = min(byBytes, perWorker)
+            let units = (n + 15) / 16
+            let rounds = max(1, (((n + byBytes - 1) / byBytes) + threadCount - 1) / threadCount)
+            let wanted = min(units, rounds * threadCount)
+            let panel = (units + wanted - 1) / wanted * 16
             let blocks = (n + panel - 1) / panel
             let cBox = UncheckedSendable(c)
             parallelFor(blocks) { blk in
