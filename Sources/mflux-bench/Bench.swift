@@ -18,6 +18,7 @@ import Glibc
 ///   mflux-bench zimage-ops [tokens]             each primitive of a full-width Z-Image block, timed alone
 ///   mflux-bench klein-ops [img] [txt]           each primitive of FLUX.2-klein-4B's blocks, timed alone
 ///   mflux-bench klein-step [img] [txt] [double] [single]   FLUX.2-klein-4B transformer, random bf16 weights
+///   mflux-bench klein-single-trace [tokens]     one klein single block's operations in order, each timed
 ///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
 ///   mflux-bench zimage-block [layers] [img tokens] [cap tokens]   Z-Image transformer at full width
 ///                                               (3840, 30 heads), random bf16 weights, no refiners
@@ -253,6 +254,52 @@ struct Bench {
                 withExtendedLifetime(y) {}
                 print(String(format: "klein-step double=%d single=%d tokens=%d+%d best=%.3fs", d, s, side * side, st, t))
             }
+        case "klein-single-trace":
+            // One FLUX.2-klein-4B single block's operations in the model's order (public TensorKit
+            // calls), each timed where it runs, to find time that the isolated rows do not show.
+            let sTok = arg(1, 1536), d = 3072, hidden = 9216, heads = 24
+            let h = filled([sTok, d], seed: 31), shift = filled([1, d], seed: 32), scale = filled([1, d], seed: 33)
+            let gate = filled([1, d], seed: 34), nq = filled([128], seed: 35), nk = filled([128], seed: 36)
+            let wFused = filled([3 * d + 2 * hidden, d], seed: 37).converted(to: .bfloat16, context: ctx)
+            let wOut = filled([d, d + hidden], seed: 38).converted(to: .bfloat16, context: ctx)
+            var cosT = [Float](repeating: 0, count: sTok * 64), sinT = cosT
+            for i in 0..<cosT.count { cosT[i] = Float(Foundation.cos(Double(i) * 0.001)); sinT[i] = Float(Foundation.sin(Double(i) * 0.001)) }
+            let rope = RopeTable(positions: sTok, halfDim: 64, cos: cosT, sin: sinT)
+            var totals: [(String, Double)] = []
+            func timed(_ name: String, _ body: () -> Tensor) -> Tensor {
+                let t0 = now(); let r = body(); let t = now() - t0
+                if let i = totals.firstIndex(where: { $0.0 == name }) { totals[i].1 = min(totals[i].1, t) } else { totals.append((name, t)) }
+                return r
+            }
+            for _ in 0..<3 {
+                let t0 = now()
+                let one = Tensor(shape: [], floats: [1])
+                let ln = timed("layerNorm") { ctx.layerNorm(h, eps: 1e-6) }
+                let sc = timed("1 + scale") { ctx.add(one, scale) }
+                let m1 = timed("mul scale") { ctx.mul(sc, ln) }
+                let x = timed("add shift") { ctx.add(m1, shift) }
+                let fused = timed("linear fused") { ctx.linear(x, weight: wFused) }
+                var parts: [Tensor] = []
+                _ = timed("split") { parts = fused.split(sizes: [3 * d, 2 * hidden], axis: 1); return parts[0] }
+                var qkv: [Tensor] = []
+                _ = timed("chunked 3") { qkv = parts[0].chunked(3, axis: 1); return qkv[0] }
+                let q = timed("rmsNorm q") { ctx.rmsNorm(qkv[0].reshaped([1, sTok, heads, 128]), weight: nq, eps: 1e-6) }
+                let k = timed("rmsNorm k") { ctx.rmsNorm(qkv[1].reshaped([1, sTok, heads, 128]), weight: nk, eps: 1e-6) }
+                let qr = timed("rope q") { ctx.applyRope(q, table: rope, layout: .interleaved) }
+                let kr = timed("rope k") { ctx.applyRope(k, table: rope, layout: .interleaved) }
+                let o = timed("attention") { ctx.scaledDotProductAttention(query: qr, key: kr, value: qkv[2].reshaped([1, sTok, heads, 128])) }
+                var ab: [Tensor] = []
+                _ = timed("chunked 2") { ab = parts[1].chunked(2, axis: 1); return ab[0] }
+                let g = timed("siluMul") { ctx.siluMul(ab[0], ab[1]) }
+                let joined = timed("concat") { Tensor.concat([o.reshaped([sTok, d]), g], axis: 1) }
+                let y = timed("linear out") { ctx.linear(joined, weight: wOut) }
+                let gy = timed("mul gate") { ctx.mul(gate, y) }
+                let r = timed("add residual") { ctx.add(h, gy) }
+                withExtendedLifetime(r) {}
+                print(String(format: "single block (replica) %.3fs", now() - t0))
+            }
+            for (name, t) in totals { print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %8.2f ms", t * 1e3)) }
+            print(String(format: "sum of best       %8.2f ms", totals.reduce(0) { $0 + $1.1 } * 1e3))
         case "tokenizer":
             guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
             let t0 = now()
