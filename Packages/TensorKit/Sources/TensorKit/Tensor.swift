@@ -165,6 +165,14 @@ public struct Tensor: Sendable {
     /// Raw pointer to the bytes (read-only use).
     var rawPointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
 
+    /// Writable raw pointer after making the storage unique (any dtype).
+    var mutableRawPointer: UnsafeMutableRawPointer {
+        mutating get {
+            makeUnique()
+            return storage.pointer
+        }
+    }
+
     private mutating func makeUnique() {
         if storage.isMapped || !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()

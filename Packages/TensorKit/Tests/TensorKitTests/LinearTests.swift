@@ -59,3 +59,51 @@ final class LinearTests: XCTestCase {
         }
     }
 }
+
+/// linearSplit / linearConcat against linear followed by split / preceded by concat.
+final class LinearSplitConcatTests: XCTestCase {
+    func values(_ n: Int, seed: Int) -> [Float] { (0..<n).map { Float(sin(Double($0 * 7 + seed))) } }
+
+    func maxRelative(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        let x = a.scalars(as: Float.self), y = b.scalars(as: Float.self)
+        var worst: Float = 0, scale: Float = 0
+        for i in 0..<x.count { worst = max(worst, abs(x[i] - y[i])); scale = max(scale, abs(y[i])) }
+        return worst / max(scale, 1e-30)
+    }
+
+    func testSplitAndConcatMatchTheFusedProduct() throws {
+        var checked = 0
+        for precision in ComputePrecision.allCases where precision.isSupported {
+            for dtype in [DType.float32, .bfloat16] {
+                let ctx = try ComputeContext(threadCount: 3, precision: precision)
+                let (m, k) = (37, 70), sizes = [16, 0, 33, 48]
+                let n = sizes.reduce(0, +)
+                let x = Tensor(shape: [1, m, k], floats: values(m * k, seed: 1))
+                let w = Tensor(shape: [n, k], floats: values(n * k, seed: 2)).converted(to: dtype, context: ctx)
+                let bias = Tensor(shape: [n], floats: values(n, seed: 3))
+                let whole = ctx.linear(x, weight: w, bias: bias)
+                let parts = ctx.linearSplit(x, weight: w, bias: bias, sizes: sizes)
+                XCTAssertEqual(parts.map(\.shape), sizes.map { [1, m, $0] })
+                let expected = whole.split(sizes: sizes, axis: 2)
+                for (p, e) in zip(parts, expected) where e.count > 0 {
+                    // The same dot products; OpenBLAS may block a narrower N differently (measured <= 4e-7).
+                    XCTAssertLessThanOrEqual(maxRelative(p, e), 2e-6, "\(precision) \(dtype) rows of \(e.shape)")
+                }
+                // Concat: inputs of widths 20, 0, 50 against the concatenated input.
+                let w2 = Tensor(shape: [n, k], floats: values(n * k, seed: 4)).converted(to: dtype, context: ctx)
+                let inputs = [Tensor(shape: [1, m, 20], floats: values(m * 20, seed: 5)), Tensor(zeros: [1, m, 0]),
+                              Tensor(shape: [1, m, 50], floats: values(m * 50, seed: 6))]
+                let fused = ctx.linear(Tensor.concat(inputs, axis: 2), weight: w2, bias: bias)
+                let summed = ctx.linearConcat(inputs, weight: w2, bias: bias)
+                // The two K blocks are summed in another order: float32 rounding only (measured <= 3e-7).
+                print("linearSplit/linearConcat \(precision) \(dtype): concat diff \(maxRelative(summed, fused))")
+                XCTAssertLessThanOrEqual(maxRelative(summed, fused), 2e-6, "\(precision) \(dtype)")
+                XCTAssertGreaterThan(maxRelative(summed, ctx.linear(Tensor.concat(inputs, axis: 2), weight: w, bias: bias)), 1e-2,
+                                     "the comparison can fail: another weight gives another result")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(checked, 2)
+    }
+}

@@ -54,3 +54,25 @@ final class ShapeOpsTests: XCTestCase {
         XCTAssertEqual(ctx.clampRoundToUInt8(Tensor(shape: [5], floats: [0.5, 1.5, 2.5, -4, 300])).scalars(as: UInt8.self), [0, 2, 2, 0, 255])
     }
 }
+
+/// concat/split with a context (copies spread over workers) give the bytes of the serial copies.
+final class ParallelCopyTests: XCTestCase {
+    func testConcatAndSplitWithAContextMatchTheSerialCopies() throws {
+        let ctx = try ComputeContext(threadCount: 3)
+        var checked = 0
+        // Few large rows (axis 1 of [1, S, H, D]: each copy split in parts) and many rows (axis 1 of [S, D]).
+        for (a, b, axis) in [([1, 700, 4, 128], [1, 300, 4, 128], 1), ([900, 700], [900, 300], 1), ([3, 5], [2, 5], 0)] {
+            let x = Tensor(shape: a, floats: (0..<a.reduce(1, *)).map { Float($0 % 1013) })
+            let y = Tensor(shape: b, floats: (0..<b.reduce(1, *)).map { -Float($0 % 977) })
+            let serial = Tensor.concat([x, y], axis: axis)
+            let parallel = Tensor.concat([x, y], axis: axis, context: ctx)
+            XCTAssertEqual(parallel.shape, serial.shape)
+            XCTAssertEqual(parallel.scalars(as: Float.self), serial.scalars(as: Float.self))
+            let parts = parallel.split(sizes: [a[axis], b[axis]], axis: axis, context: ctx)
+            XCTAssertEqual(parts[0].scalars(as: Float.self), x.scalars(as: Float.self))
+            XCTAssertEqual(parts[1].scalars(as: Float.self), y.scalars(as: Float.self))
+            checked += 1
+        }
+        XCTAssertEqual(checked, 3)
+    }
+}

@@ -49,13 +49,11 @@ struct Flux2FeedForward: Sendable {
         linearOut = try Linear(s, "linear_out", in: hidden, out: dim, bias: false)
     }
 
+    /// `linear_out(Flux2SwiGLU(linear_in(x)))`, SwiGLU being `silu(x1) · x2` with `x1, x2 =
+    /// x.chunk(2, -1)`: linear_in is computed as its two row blocks (no copy of the halves).
     func callAsFunction(_ x: Tensor, _ ctx: ComputeContext) -> Tensor {
-        linearOut(Flux2FeedForward.swiGLU(linearIn(x, ctx), ctx), ctx)
-    }
-
-    /// `Flux2SwiGLU`: `silu(x1) · x2` with `x1, x2 = x.chunk(2, -1)`.
-    static func swiGLU(_ x: Tensor, _ ctx: ComputeContext) -> Tensor {
-        let ab = x.chunked(2, axis: x.rank - 1)
-        return ctx.siluMul(ab[0], ab[1])
+        let hidden = linearIn.outFeatures / 2
+        let ab = ctx.linearSplit(x, weight: linearIn.weight, bias: linearIn.bias, sizes: [hidden, hidden])
+        return linearOut(ctx.siluMul(ab[0], ab[1]), ctx)
     }
 }

@@ -75,9 +75,9 @@ public struct Flux2Transformer2DModel: Sendable {
         var img = xEmbedder(hiddenStates, ctx)
         var txt = contextEmbedder(encoderHiddenStates, ctx)
         for block in blocks { (txt, img) = block(img: img, txt: txt, modImg: mImg, modTxt: mTxt, rope: rope, ctx) }
-        var h = Tensor.concat([txt, img], axis: 0)
+        var h = Tensor.concat([txt, img], axis: 0, context: ctx)
         for block in singleBlocks { h = block(h, mod: mSingle, rope: rope, ctx) }
-        h = h.split(sizes: [l, n], axis: 0)[1]
+        h = h.split(sizes: [l, n], axis: 0, context: ctx)[1]
         // AdaLayerNormContinuous: scale first, then shift.
         let ss = normOut(temb, ctx)
         let one = Tensor(shape: [], floats: [1])

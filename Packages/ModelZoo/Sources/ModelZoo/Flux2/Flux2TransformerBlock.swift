@@ -41,12 +41,12 @@ struct Flux2TransformerBlock: Sendable {
         let txtMSA = Flux2ModulationSet(modTxt, offset: 0), txtMLP = Flux2ModulationSet(modTxt, offset: 3)
         let x = imgMSA.modulate(img, eps: eps, ctx), c = txtMSA.modulate(txt, eps: eps, ctx)
         func heads(_ t: Tensor, _ n: Int) -> Tensor { t.reshaped([1, n, self.heads, headDim]) }
-        let q = Tensor.concat([normAddedQ(heads(addQ(c, ctx), st), ctx), normQ(heads(toQ(x, ctx), si), ctx)], axis: 1)
-        let k = Tensor.concat([normAddedK(heads(addK(c, ctx), st), ctx), normK(heads(toK(x, ctx), si), ctx)], axis: 1)
-        let v = Tensor.concat([heads(addV(c, ctx), st), heads(toV(x, ctx), si)], axis: 1)
+        let q = Tensor.concat([normAddedQ(heads(addQ(c, ctx), st), ctx), normQ(heads(toQ(x, ctx), si), ctx)], axis: 1, context: ctx)
+        let k = Tensor.concat([normAddedK(heads(addK(c, ctx), st), ctx), normK(heads(toK(x, ctx), si), ctx)], axis: 1, context: ctx)
+        let v = Tensor.concat([heads(addV(c, ctx), st), heads(toV(x, ctx), si)], axis: 1, context: ctx)
         let o = ctx.scaledDotProductAttention(query: ctx.applyRope(q, table: rope, layout: .interleaved),
                                               key: ctx.applyRope(k, table: rope, layout: .interleaved), value: v)
-            .reshaped([st + si, self.heads * headDim]).split(sizes: [st, si], axis: 0)
+            .reshaped([st + si, self.heads * headDim]).split(sizes: [st, si], axis: 0, context: ctx)
         var img = imgMSA.gated(img, toOut(o[1], ctx), ctx)
         img = imgMLP.gated(img, ff(imgMLP.modulate(img, eps: eps, ctx), ctx), ctx)
         var txt = txtMSA.gated(txt, toAddOut(o[0], ctx), ctx)
@@ -79,14 +79,17 @@ struct Flux2SingleTransformerBlock: Sendable {
     func callAsFunction(_ h: Tensor, mod: [Tensor], rope: RopeTable, _ ctx: ComputeContext) -> Tensor {
         let s = h.shape[0]
         let set = Flux2ModulationSet(mod, offset: 0)
-        let parts = toQKVMLP(set.modulate(h, eps: eps, ctx), ctx).split(sizes: [3 * inner, 2 * mlpHidden], axis: 1)
-        let qkv = parts[0].chunked(3, axis: 1)
-        let q = normQ(qkv[0].reshaped([1, s, heads, headDim]), ctx)
-        let k = normK(qkv[1].reshaped([1, s, heads, headDim]), ctx)
+        // The fused projection computed as its five row blocks (q, k, v, SwiGLU's a and b) and the
+        // output projection as the sum over its two column blocks: the same products as
+        // diffusers' fused matrices followed by split/chunk/cat, without copying the activations.
+        let parts = ctx.linearSplit(set.modulate(h, eps: eps, ctx), weight: toQKVMLP.weight, bias: toQKVMLP.bias,
+                                    sizes: [inner, inner, inner, mlpHidden, mlpHidden])
+        let q = normQ(parts[0].reshaped([1, s, heads, headDim]), ctx)
+        let k = normK(parts[1].reshaped([1, s, heads, headDim]), ctx)
         let o = ctx.scaledDotProductAttention(query: ctx.applyRope(q, table: rope, layout: .interleaved),
                                               key: ctx.applyRope(k, table: rope, layout: .interleaved),
-                                              value: qkv[2].reshaped([1, s, heads, headDim]))
-        let joined = Tensor.concat([o.reshaped([s, inner]), Flux2FeedForward.swiGLU(parts[1], ctx)], axis: 1)
-        return set.gated(h, toOut(joined, ctx), ctx)
+                                              value: parts[2].reshaped([1, s, heads, headDim]))
+        let y = ctx.linearConcat([o.reshaped([s, inner]), ctx.siluMul(parts[3], parts[4])], weight: toOut.weight, bias: toOut.bias)
+        return set.gated(h, y, ctx)
     }
 }

@@ -154,7 +154,7 @@ public struct ZImageTransformer2DModel: Sendable {
         for block in contextRefiner { cap = block(cap, rope: lay.captionRope, adaln: nil, ctx) }
 
         // Unified sequence [image, caption]; every token (pads included) is attended.
-        var u = Tensor.concat([x, cap], axis: 0)
+        var u = Tensor.concat([x, cap], axis: 0, context: ctx)
         for block in layers { u = block(u, rope: lay.unifiedRope, adaln: adaln, ctx) }
         let out = finalLayer(u, adaln: adaln, ctx)
         return ZImageLatents.unpatchify(out, channels: c.inChannels, frames: f, height: h, width: w, patch: patch, framePatch: framePatch)
