@@ -170,6 +170,43 @@ void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, cons
 /// (Linux: asked once with arch_prctl(ARCH_REQ_XCOMP_PERM)).
 int tk_bf16_amx_supported(void);
 
+
+// ---------------------------------------------------------------------------------------------
+// MLX affine quantization and the integer GEMM of quantized weights (quant.c)
+
+/// Quantizes one row of K float32 weights in groups of `group` as MLX's affine mode does on its CPU
+/// backend (float32, ties rounded to even): packed (K·bits/32 words, a little-endian bit stream of codes),
+/// scales and biases (K/group each, unrounded float32).
+void tk_affine_quantize_row(const float *w, size_t k, int bits, size_t group, uint32_t *packed, float *scales,
+                            float *biases);
+/// Codes first ..< first+count of one packed row.
+void tk_affine_unpack_codes(const uint32_t *packed, size_t first, size_t count, int bits, uint8_t *codes);
+
+/// The integer kernels of the quantized GEMM.
+typedef enum {
+    TK_Q8_SCALAR = 0,
+    /// vpmaddwd on 16-bit codes and activations (AVX2 + FMA).
+    TK_Q8_AVX2 = 1,
+    /// vpdpbusd on u8 codes x s8 activations (AVX512-VNNI).
+    TK_Q8_AVX512VNNI = 2,
+} tk_q8_path;
+
+int tk_q8_path_supported(tk_q8_path path);
+/// Activations to symmetric int8 per row and group: q (rows x k), scales and sums (rows x k/group).
+void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
+                         int32_t *sums);
+/// Bytes of one packed 16-column tile's codes for `path`.
+size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k);
+/// Packs the 16 columns n0 ..< n0+16 (zero past n) of packed weights (`words_per_row` uint32 per
+/// row) with their scales/biases (scale_dtype 0 float32, 1 bfloat16, 2 float16; [n][k/group]).
+void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
+                     const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, void *codes,
+                     float *tile_scales, float *tile_biases);
+/// C[m, cols] (=|+=) for `tiles` consecutive packed tiles (codes, and [groups][16] scales/biases per tile).
+void tk_q8_gemm_tiles(tk_q8_path path, const int8_t *qa, const float *sa, const int32_t *suma, size_t m, size_t k,
+                      size_t group, const void *codes, const float *sw, const float *bw, size_t tiles, size_t cols,
+                      float *c, size_t ldc, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif
