@@ -19,6 +19,7 @@ import Glibc
 ///   mflux-bench klein-ops [img] [txt]           each primitive of FLUX.2-klein-4B's blocks, timed alone
 ///   mflux-bench klein-step [img] [txt] [double] [single]   FLUX.2-klein-4B transformer, random bf16 weights
 ///   mflux-bench klein-single-trace [tokens]     one klein single block's operations in order, each timed
+///   mflux-bench qlinear [M] [K] [N] [bits]      quantized linear on each integer path vs the bf16-weight linear
 ///   mflux-bench tokenizer FOLDER TEXTFILE       load FOLDER/tokenizer.json, encode each line of TEXTFILE
 ///   mflux-bench zimage-block [layers] [img tokens] [cap tokens]   Z-Image transformer at full width
 ///                                               (3840, 30 heads), random bf16 weights, no refiners
@@ -300,6 +301,21 @@ struct Bench {
             }
             for (name, t) in totals { print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %8.2f ms", t * 1e3)) }
             print(String(format: "sum of best       %8.2f ms", totals.reduce(0) { $0 + $1.1 } * 1e3))
+        case "qlinear":
+            // Quantized linear (-q BITS) next to the fp32 linear with a bf16 weight, at a
+            // transformer's shape: M tokens, K -> N; every integer path this CPU has.
+            let m = arg(1, 1152), k = arg(2, 3840), n = arg(3, 3840), bits = arg(4, 8)
+            let x = filled([m, k], seed: 41), w = filled([n, k], seed: 42).converted(to: .bfloat16, context: ctx)
+            let q = try QuantizedMatrix.quantize(w, bits: bits, context: ctx)
+            var y = Tensor(zeros: [1])
+            let flops = 2.0 * Double(m) * Double(k) * Double(n)
+            let tf = best(3) { y = ctx.linear(x, weight: w) }
+            print(String(format: "linear bf16 weight (%@) m=%d k=%d n=%d best=%.4fs gflops=%.1f", ctx.precision.rawValue, m, k, n, tf, flops / tf / 1e9))
+            for path in QuantKernelPath.allCases where path.isSupported {
+                let t = best(3) { y = ctx.quantizedLinear(x, weight: q, path: path) }
+                print(String(format: "quantized %d-bit %@ best=%.4fs gops=%.1f ratio to the linear %.2f", bits, "\(path)", t, flops / t / 1e9, t / tf))
+            }
+            withExtendedLifetime(y) {}
         case "tokenizer":
             guard args.count >= 3 else { print("usage: mflux-bench tokenizer FOLDER TEXTFILE"); exit(2) }
             let t0 = now()

@@ -50,6 +50,11 @@ void tk_affine_unpack_codes(const uint32_t *packed, size_t first, size_t count, 
         memcpy(codes, (const uint8_t *)packed + first, count);
         return;
     }
+    if (bits == 4 && first % 2 == 0 && count % 2 == 0) {
+        const uint8_t *src = (const uint8_t *)packed + first / 2;
+        for (size_t i = 0; i < count / 2; i++) { codes[2 * i] = src[i] & 15; codes[2 * i + 1] = src[i] >> 4; }
+        return;
+    }
     for (size_t i = 0; i < count; i++) {
         const size_t bit = (first + i) * (size_t)bits;
         uint64_t pair = packed[bit / 32];
@@ -59,7 +64,7 @@ void tk_affine_unpack_codes(const uint32_t *packed, size_t first, size_t count, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Activations: per row and group, s = max|x| / 127, q = round(x / s) (half away from zero).
+// Activations: per row and group, s = max|x| / 127, q = round(x / s) (ties to even).
 
 void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
                          int32_t *sums) {
@@ -75,10 +80,11 @@ void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size
             int32_t sum = 0;
             int8_t *dst = q + r * k + g * group;
             for (size_t i = 0; i < group; i++) {
-                float t = roundf(v[i] * inv);
+                float t = nearbyintf(v[i] * inv);  // ties to even; |t| <= 127 by construction
                 t = t > 127 ? 127 : (t < -127 ? -127 : t);
-                dst[i] = (int8_t)t;
-                sum += (int32_t)t;
+                const int32_t qi = (int32_t)t;
+                dst[i] = (int8_t)qi;
+                sum += qi;
             }
             scales[r * groups + g] = s;
             sums[r * groups + g] = sum;
@@ -87,14 +93,15 @@ void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size
 }
 
 // ---------------------------------------------------------------------------------------------
-// Weight tiles: 16 columns; codes as u8 quads [k/4][16][4] (paths scalar, AVX512-VNNI) or 16-bit
-// pairs [k/2][16][2] (AVX2); scales and biases as float [groups][16]; zero past n.
+// Weight tiles: 16 columns; codes as u8 quads [k/4][16][4] (every path); scales and biases as
+// float [groups][16]; zero past n.
 
-size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k) { return path == TK_Q8_AVX2 ? k * 16 * 2 : k * 16; }
+size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k) { (void)path; return k * 16; }
 
 void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
                      const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, void *codes,
                      float *tile_scales, float *tile_biases) {
+    (void)path;
     const size_t groups = k / group;
     uint8_t row[16384];
     for (size_t j = 0; j < 16; j++) {
@@ -103,10 +110,11 @@ void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_r
             const size_t cnt = k - k0 < sizeof row ? k - k0 : sizeof row;
             if (col < n) tk_affine_unpack_codes(packed + col * words_per_row, k0, cnt, bits, row);
             else memset(row, 0, cnt);
-            for (size_t i = 0; i < cnt; i++) {
-                const size_t kk = k0 + i;
-                if (path == TK_Q8_AVX2) ((int16_t *)codes)[(kk / 2) * 32 + j * 2 + (kk & 1)] = row[i];
-                else ((uint8_t *)codes)[(kk / 4) * 64 + j * 4 + (kk & 3)] = row[i];
+            // k0 and cnt are multiples of 4 (k is a multiple of the group): whole quads.
+            for (size_t i = 0; i < cnt; i += 4) {
+                uint32_t quad;
+                memcpy(&quad, row + i, 4);
+                memcpy((uint8_t *)codes + ((k0 + i) / 4) * 64 + j * 4, &quad, 4);
             }
         }
         for (size_t g = 0; g < groups; g++) {
@@ -155,82 +163,114 @@ static void kernel_scalar(const int8_t *qa, const float *sa, const int32_t *suma
 #define TK_VNNI_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define TK_AVX2_ATTR __attribute__((target("avx2,fma")))
 
-// 4 rows x 16 columns per call (rows <= 4), AVX512-VNNI.
+// Up to 6 rows x 32 columns (two tiles) per call, AVX512-VNNI: per k-quad two weight loads, one
+// broadcast per row, two vpdpbusd per row; the group's int32 sums are rescaled once per group.
 TK_VNNI_ATTR
 static void kernel_vnni(const int8_t *qa, const float *sa, const int32_t *suma, size_t rows, size_t k, size_t group,
-                        const uint8_t *codes, const float *sw, const float *bw, float *c, size_t ldc, size_t cols,
-                        int accumulate) {
+                        const uint8_t *c0, const uint8_t *c1, const float *sw0, const float *sw1, const float *bw0,
+                        const float *bw1, float *c, size_t ldc, size_t cols, int accumulate) {
     const size_t groups = k / group, quads = group / 4;
-    __m512 out[4];
-    for (int r = 0; r < 4; r++) out[r] = _mm512_setzero_ps();
+    __m512 out[6][2];
+    for (int r = 0; r < 6; r++) { out[r][0] = _mm512_setzero_ps(); out[r][1] = _mm512_setzero_ps(); }
     for (size_t g = 0; g < groups; g++) {
-        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-        const uint8_t *wg = codes + g * quads * 64;
+        __m512i acc[6][2];
+        for (int r = 0; r < 6; r++) { acc[r][0] = _mm512_setzero_si512(); acc[r][1] = _mm512_setzero_si512(); }
+        const uint8_t *w0p = c0 + g * quads * 64, *w1p = c1 + g * quads * 64;
         const int8_t *ag = qa + g * group;
-        for (size_t p = 0; p < quads; p++) {
-            const __m512i w = _mm512_loadu_si512((const void *)(wg + p * 64));
-            for (size_t r = 0; r < 4; r++) {
-                if (r >= rows) break;
-                int32_t a4;
-                memcpy(&a4, ag + r * k + p * 4, 4);
-                acc[r] = _mm512_dpbusd_epi32(acc[r], w, _mm512_set1_epi32(a4));
+#define TK_VNNI_STEP(R) { \
+            int32_t a4; memcpy(&a4, ag + (R) * k + p * 4, 4); \
+            const __m512i va = _mm512_set1_epi32(a4); \
+            acc[R][0] = _mm512_dpbusd_epi32(acc[R][0], w0, va); \
+            acc[R][1] = _mm512_dpbusd_epi32(acc[R][1], w1, va); }
+        if (rows == 6) {
+            for (size_t p = 0; p < quads; p++) {
+                const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + p * 64));
+                const __m512i w1 = _mm512_loadu_si512((const void *)(w1p + p * 64));
+                TK_VNNI_STEP(0) TK_VNNI_STEP(1) TK_VNNI_STEP(2) TK_VNNI_STEP(3) TK_VNNI_STEP(4) TK_VNNI_STEP(5)
+            }
+        } else {
+            for (size_t p = 0; p < quads; p++) {
+                const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + p * 64));
+                const __m512i w1 = _mm512_loadu_si512((const void *)(w1p + p * 64));
+                for (size_t r = 0; r < rows; r++) TK_VNNI_STEP(r)
             }
         }
-        const __m512 vs = _mm512_loadu_ps(sw + g * 16), vb = _mm512_loadu_ps(bw + g * 16);
+#undef TK_VNNI_STEP
+        const __m512 vs0 = _mm512_loadu_ps(sw0 + g * 16), vb0 = _mm512_loadu_ps(bw0 + g * 16);
+        const __m512 vs1 = _mm512_loadu_ps(sw1 + g * 16), vb1 = _mm512_loadu_ps(bw1 + g * 16);
         for (size_t r = 0; r < rows; r++) {
-            const float s = sa[r * groups + g];
-            out[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r]), _mm512_mul_ps(_mm512_set1_ps(s), vs), out[r]);
-            out[r] = _mm512_fmadd_ps(_mm512_set1_ps(s * (float)suma[r * groups + g]), vb, out[r]);
+            const __m512 s = _mm512_set1_ps(sa[r * groups + g]), sb = _mm512_set1_ps(sa[r * groups + g] * (float)suma[r * groups + g]);
+            out[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(s, vs0), _mm512_fmadd_ps(sb, vb0, out[r][0]));
+            out[r][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(s, vs1), _mm512_fmadd_ps(sb, vb1, out[r][1]));
         }
     }
-    const __mmask16 m = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    const __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
     for (size_t r = 0; r < rows; r++) {
-        __m512 v = out[r];
-        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, c + r * ldc));
-        _mm512_mask_storeu_ps(c + r * ldc, m, v);
+        __m512 v0 = out[r][0], v1 = out[r][1];
+        if (accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
+        }
+        _mm512_mask_storeu_ps(c + r * ldc, m0, v0);
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
     }
 }
 
-// 4 rows x 16 columns per call (rows <= 4), AVX2: 16-bit codes, pairs of activations, vpmaddwd.
+// Up to 4 rows x 16 columns per call, AVX2: vpmaddubsw (u8 codes x s8 activations -> pairs in
+// 16 bits) and vpmaddwd with ones (-> 32 bits). A pair of products reaches 2·15·127 for codes below
+// 16 and 2·63·127 for 6-bit codes, both inside int16; 7- and 8-bit codes are split into nibbles
+// (code = 16·hi + lo), each nibble's pairs inside int16, recombined in 32 bits: never saturates.
 TK_AVX2_ATTR
 static void kernel_avx2(const int8_t *qa, const float *sa, const int32_t *suma, size_t rows, size_t k, size_t group,
-                        const int16_t *codes, const float *sw, const float *bw, float *c, size_t ldc, size_t cols,
-                        int accumulate) {
-    const size_t groups = k / group, pairs = group / 2;
-    __m256 out[4][2];
-    for (int r = 0; r < 4; r++) { out[r][0] = _mm256_setzero_ps(); out[r][1] = _mm256_setzero_ps(); }
+                        const uint8_t *codes, int wide, const float *sw, const float *bw, float *c, size_t ldc,
+                        size_t cols, int accumulate) {
+    const size_t groups = k / group, quads = group / 4;
+    const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16), low = _mm256_set1_epi8(0x0f);
+    // 16 ymm registers: the integer sums stay in registers, the float results in memory (L1).
+    float out[4][16] __attribute__((aligned(32)));
+    memset(out, 0, sizeof out);
     for (size_t g = 0; g < groups; g++) {
         __m256i acc[4][2];
         for (int r = 0; r < 4; r++) { acc[r][0] = _mm256_setzero_si256(); acc[r][1] = _mm256_setzero_si256(); }
-        const int16_t *wg = codes + g * pairs * 32;
+        const uint8_t *wg = codes + g * quads * 64;
         const int8_t *ag = qa + g * group;
-        for (size_t p = 0; p < pairs; p++) {
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 32));
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 32 + 16));
-            for (size_t r = 0; r < 4; r++) {
-                if (r >= rows) break;
-                const int8_t *a = ag + r * k + p * 2;
-                const int32_t pair = (int32_t)(uint16_t)(int16_t)a[0] | ((int32_t)(int16_t)a[1] << 16);
-                const __m256i va = _mm256_set1_epi32(pair);
-                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(w0, va));
-                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(w1, va));
+        for (size_t p = 0; p < quads; p++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 64));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32));
+            if (wide) {
+                const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(w0, 4), low), l0 = _mm256_and_si256(w0, low);
+                const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), low), l1 = _mm256_and_si256(w1, low);
+                for (size_t r = 0; r < rows; r++) {
+                    int32_t a4; memcpy(&a4, ag + r * k + p * 4, 4);
+                    const __m256i va = _mm256_set1_epi32(a4);
+                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h0, va), sixteen),
+                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l0, va), ones)));
+                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h1, va), sixteen),
+                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l1, va), ones)));
+                }
+            } else {
+                for (size_t r = 0; r < rows; r++) {
+                    int32_t a4; memcpy(&a4, ag + r * k + p * 4, 4);
+                    const __m256i va = _mm256_set1_epi32(a4);
+                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(w0, va), ones));
+                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w1, va), ones));
+                }
             }
         }
         for (size_t h = 0; h < 2; h++) {
             const __m256 vs = _mm256_loadu_ps(sw + g * 16 + h * 8), vb = _mm256_loadu_ps(bw + g * 16 + h * 8);
             for (size_t r = 0; r < rows; r++) {
                 const float s = sa[r * groups + g];
-                out[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(s), vs), out[r][h]);
-                out[r][h] = _mm256_fmadd_ps(_mm256_set1_ps(s * (float)suma[r * groups + g]), vb, out[r][h]);
+                __m256 o = _mm256_load_ps(out[r] + h * 8);
+                o = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(s), vs), o);
+                o = _mm256_fmadd_ps(_mm256_set1_ps(s * (float)suma[r * groups + g]), vb, o);
+                _mm256_store_ps(out[r] + h * 8, o);
             }
         }
     }
-    for (size_t r = 0; r < rows; r++) {
-        float tmp[16];
-        _mm256_storeu_ps(tmp, out[r][0]);
-        _mm256_storeu_ps(tmp + 8, out[r][1]);
-        for (size_t j = 0; j < cols && j < 16; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + tmp[j];
-    }
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < cols && j < 16; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + out[r][j];
 }
 #endif
 
@@ -245,27 +285,38 @@ int tk_q8_path_supported(tk_q8_path path) {
 }
 
 void tk_q8_gemm_tiles(tk_q8_path path, const int8_t *qa, const float *sa, const int32_t *suma, size_t m, size_t k,
-                      size_t group, const void *codes, const float *sw, const float *bw, size_t tiles, size_t cols,
-                      float *c, size_t ldc, int accumulate) {
-    // `tiles` packed tiles (16 columns each, `cols` valid in all), all m rows.
+                      size_t group, int bits, const void *codes, const float *sw, const float *bw, size_t tiles,
+                      size_t cols, float *c, size_t ldc, int accumulate) {
+    // `tiles` packed tiles (16 columns each; `cols` valid columns in all), all m rows; the
+    // AVX512-VNNI kernel takes the tiles in pairs and 6 rows at a time.
     const size_t groups = k / group, code_bytes = tk_q8_tile_code_bytes(path, k);
-    for (size_t t = 0; t < tiles; t++) {
+    const uint8_t *cb = (const uint8_t *)codes;
+    for (size_t t = 0; t < tiles; ) {
         const size_t col0 = t * 16;
         if (col0 >= cols) break;
-        const size_t nc = cols - col0 < 16 ? cols - col0 : 16;
-        const uint8_t *tc = (const uint8_t *)codes + t * code_bytes;
+        const size_t span = (path == TK_Q8_AVX512VNNI && t + 1 < tiles) ? 2 : 1;
+        size_t nc = cols - col0;
+        if (nc > 16 * span) nc = 16 * span;
+        const uint8_t *tc = cb + t * code_bytes;
         const float *ts = sw + t * groups * 16, *tb = bw + t * groups * 16;
-        for (size_t r0 = 0; r0 < m; r0 += 4) {
-            const size_t rows = m - r0 < 4 ? m - r0 : 4;
+        const size_t step = path == TK_Q8_AVX512VNNI ? 6 : 4;
+        for (size_t r0 = 0; r0 < m; r0 += step) {
+            const size_t rows = m - r0 < step ? m - r0 : step;
             const int8_t *a = qa + r0 * k;
             const float *s = sa + r0 * groups;
             const int32_t *su = suma + r0 * groups;
             float *cc = c + r0 * ldc + col0;
 #if defined(__x86_64__)
-            if (path == TK_Q8_AVX512VNNI) { kernel_vnni(a, s, su, rows, k, group, tc, ts, tb, cc, ldc, nc, accumulate); continue; }
-            if (path == TK_Q8_AVX2) { kernel_avx2(a, s, su, rows, k, group, (const int16_t *)tc, ts, tb, cc, ldc, nc, accumulate); continue; }
+            if (path == TK_Q8_AVX512VNNI) {
+                const uint8_t *tc1 = span == 2 ? tc + code_bytes : tc;
+                const float *ts1 = span == 2 ? ts + groups * 16 : ts, *tb1 = span == 2 ? tb + groups * 16 : tb;
+                kernel_vnni(a, s, su, rows, k, group, tc, tc1, ts, ts1, tb, tb1, cc, ldc, nc, accumulate);
+                continue;
+            }
+            if (path == TK_Q8_AVX2) { kernel_avx2(a, s, su, rows, k, group, tc, bits > 6, ts, tb, cc, ldc, nc, accumulate); continue; }
 #endif
             kernel_scalar(a, s, su, rows, k, group, tc, ts, tb, cc, ldc, nc, accumulate);
         }
+        t += span;
     }
 }

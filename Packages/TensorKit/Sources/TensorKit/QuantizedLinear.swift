@@ -51,15 +51,20 @@ extension ComputeContext {
         withExtendedLifetime(weight) {
             let pp = UncheckedSendable(weight.packed.rawPointer.assumingMemoryBound(to: UInt32.self))
             let sp = UncheckedSendable(weight.scales.rawPointer), bp = UncheckedSendable(weight.biases.rawPointer)
-            parallelChunks(tiles) { _, range in
-                let codes = workspaces.take(UInt8.self, codeBytes)
-                let ts = workspaces.take(Float.self, groups * 16), tb = workspaces.take(Float.self, groups * 16)
-                defer { workspaces.give(codes, codeBytes); workspaces.give(ts, groups * 16); workspaces.give(tb, groups * 16) }
-                for t in range {
-                    tk_q8_pack_tile(kernels.cValue, pp.value, words, bits, sp.value, bp.value, scaleDType, t * 16, n, k, group,
-                                    codes, ts, tb)
-                    tk_q8_gemm_tiles(kernels.cValue, qaBox.value, saBox.value, sumBox.value, m, k, group, codes, ts, tb, 1,
-                                     min(16, n - t * 16), yp.value + t * 16, n, accumulate)
+            // Workers take pairs of tiles (the VNNI kernel's 32 columns); each pair is unpacked once
+            // and multiplied with every row.
+            parallelChunks((tiles + 1) / 2) { _, range in
+                let codes = workspaces.take(UInt8.self, 2 * codeBytes)
+                let ts = workspaces.take(Float.self, 2 * groups * 16), tb = workspaces.take(Float.self, 2 * groups * 16)
+                defer { workspaces.give(codes, 2 * codeBytes); workspaces.give(ts, 2 * groups * 16); workspaces.give(tb, 2 * groups * 16) }
+                for pair in range {
+                    let t0 = pair * 2, count = min(2, tiles - t0)
+                    for i in 0..<count {
+                        tk_q8_pack_tile(kernels.cValue, pp.value, words, bits, sp.value, bp.value, scaleDType, (t0 + i) * 16, n, k, group,
+                                        codes + i * codeBytes, ts + i * groups * 16, tb + i * groups * 16)
+                    }
+                    tk_q8_gemm_tiles(kernels.cValue, qaBox.value, saBox.value, sumBox.value, m, k, group, bits, codes, ts, tb, count,
+                                     min(16 * count, n - t0 * 16), yp.value + t0 * 16, n, accumulate)
                 }
             }
         }

@@ -185,7 +185,7 @@ void tk_affine_unpack_codes(const uint32_t *packed, size_t first, size_t count, 
 /// The integer kernels of the quantized GEMM.
 typedef enum {
     TK_Q8_SCALAR = 0,
-    /// vpmaddwd on 16-bit codes and activations (AVX2 + FMA).
+    /// vpmaddubsw + vpmaddwd (AVX2 + FMA); 7-8-bit codes split into nibbles (no 16-bit saturation).
     TK_Q8_AVX2 = 1,
     /// vpdpbusd on u8 codes x s8 activations (AVX512-VNNI).
     TK_Q8_AVX512VNNI = 2,
@@ -202,10 +202,11 @@ size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k);
 void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
                      const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, void *codes,
                      float *tile_scales, float *tile_biases);
-/// C[m, cols] (=|+=) for `tiles` consecutive packed tiles (codes, and [groups][16] scales/biases per tile).
+/// C[m, cols] (=|+=) for `tiles` consecutive packed tiles (codes, and [groups][16] scales/biases per
+/// tile) of `bits`-bit codes.
 void tk_q8_gemm_tiles(tk_q8_path path, const int8_t *qa, const float *sa, const int32_t *suma, size_t m, size_t k,
-                      size_t group, const void *codes, const float *sw, const float *bw, size_t tiles, size_t cols,
-                      float *c, size_t ldc, int accumulate);
+                      size_t group, int bits, const void *codes, const float *sw, const float *bw, size_t tiles,
+                      size_t cols, float *c, size_t ldc, int accumulate);
 
 #ifdef __cplusplus
 }
