@@ -32,8 +32,10 @@ struct Generate: ParsableCommand {
         callbacks.register(ProgressReporter())
         if outputOptions.verbose { callbacks.register(VerboseReporter()) }
         if let dir = outputOptions.stepwiseImageOutputDir { callbacks.register(StepwiseImageWriter(directory: dir)) }
+        var options = LoadOptions()
+        if let bits = plan.quantize { options.quantization = try WeightQuantization(bits: bits, context: ctx) }
         let generator = try ModelRegistry.generator(path: plan.resolved.path, residency: modelOptions.lowRam ? .lowMemory : .balanced,
-                                                    callbacks: callbacks)
+                                                    callbacks: callbacks, options: options)
         let defaults = ModelRegistry.defaults(for: plan.resolved, generator: generator)
         let settings = try plan.settings(defaults: defaults)
         if plan.seedsWereDrawn { Log.line("seed\(plan.seeds.count > 1 ? "s" : ""): \(plan.seeds.map(String.init).joined(separator: " "))") }
@@ -51,6 +53,7 @@ struct Generate: ParsableCommand {
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
+                                                quantize: plan.quantize,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

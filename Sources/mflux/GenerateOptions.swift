@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ModelZoo
+import TensorKit
 
-/// `--model`, `--low-ram`, `--precision`.
+/// `--model`, `--low-ram`, `--precision`, `--threads`, `--quantize`.
 struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Alias, Hugging Face repository id or diffusers pipeline folder (default: from --config-from-metadata).", valueName: "model"),
             completion: .list(ModelRegistry.descriptors.map(\.name)))
@@ -17,6 +18,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the online CPUs).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quantize linear layers to 3, 4, 5, 6 or 8 bits as they load (MLX affine, group 64, as mflux -q); products on integer kernels.", valueName: "bits"))
+    var quantize: Int?
+
     /// Compute precisions.
     enum Precision: String, ExpressibleByArgument, CaseIterable {
         case fp32, bf16
@@ -24,6 +28,9 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
+        if let quantize, !QuantizedMatrix.supportedBits.contains(quantize) {
+            throw ValidationError("--quantize must be 3, 4, 5, 6 or 8, got \(quantize)")
+        }
     }
 }
 

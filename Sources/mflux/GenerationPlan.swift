@@ -16,6 +16,7 @@ struct GenerationPlan {
     let seedsWereDrawn: Bool
     private let sampling: SamplingOptions
     private let precisionFlag: ModelOptions.Precision?
+    private let quantizeFlag: Int?
     private let metadata: GenerationMetadata?
 
     init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions) throws {
@@ -23,6 +24,7 @@ struct GenerationPlan {
         self.metadata = metadata
         sampling = s
         precisionFlag = model.precision
+        quantizeFlag = model.quantize
         // Model: the flag, else the metadata's (its resolved folder when the name no longer resolves).
         guard let name = model.model ?? metadata?.model else { throw CLIError("--model is required (or --config-from-metadata with a model)") }
         modelName = name
@@ -65,6 +67,9 @@ struct GenerationPlan {
             seedsWereDrawn = true
         }
     }
+
+    /// Quantization bits: the flag, else the metadata file's, else none.
+    var quantize: Int? { quantizeFlag ?? metadata?.quantize }
 
     /// The compute precision: the flag, else the metadata file's, else fp32.
     var precision: ComputePrecision {

@@ -78,13 +78,14 @@ public enum ModelRegistry {
 
     /// Opens the model in `path` and returns its generator.
     public static func generator(path: String, residency: ResidencyPolicy = .balanced,
-                                 callbacks: CallbackManager = CallbackManager()) throws(ModelError) -> any ImageGenerating {
-        try makeGenerator(try modelClass(path: path), path: path, residency: residency, callbacks: callbacks)
+                                 callbacks: CallbackManager = CallbackManager(),
+                                 options: LoadOptions = LoadOptions()) throws(ModelError) -> any ImageGenerating {
+        try makeGenerator(try modelClass(path: path), path: path, residency: residency, callbacks: callbacks, options: options)
     }
 
     private static func makeGenerator<M: TextToImageModel>(_ type: M.Type, path: String, residency: ResidencyPolicy,
-                                                          callbacks: CallbackManager) throws(ModelError) -> any ImageGenerating {
-        Generator(model: try M(modelPath: path), residency: residency, callbacks: callbacks)
+                                                          callbacks: CallbackManager, options: LoadOptions) throws(ModelError) -> any ImageGenerating {
+        Generator(model: try M(modelPath: path, options: options), residency: residency, callbacks: callbacks)
     }
 
     /// The default sampling settings for a resolved model: a named variant's, else the model's

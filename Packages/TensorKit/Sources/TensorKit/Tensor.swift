@@ -162,6 +162,10 @@ public struct Tensor: Sendable {
         return storage.pointer.assumingMemoryBound(to: Float.self)
     }
 
+    /// For a tensor viewing a file mapping: lets the OS drop its pages from the resident set (they
+    /// are read again from the file if the tensor is used later). No effect on owned tensors.
+    public func releaseResidentPages() { storage.releaseResidentPages() }
+
     /// Raw pointer to the bytes (read-only use).
     var rawPointer: UnsafeRawPointer { UnsafeRawPointer(storage.pointer) }
 

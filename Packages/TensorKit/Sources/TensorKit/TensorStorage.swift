@@ -76,6 +76,17 @@ public final class TensorStorage: @unchecked Sendable {
         }
     }
 
+    /// For a file mapping: tells the OS this process no longer needs the whole pages inside the
+    /// bytes (`MADV_DONTNEED`: they leave the resident set and are read again from the file if
+    /// touched). Owned memory is kept as is.
+    func releaseResidentPages() {
+        guard isMapped, byteCount > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: pointer) + page - 1) / page * page
+        let end = (Int(bitPattern: pointer) + byteCount) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
     /// Whether the bytes are a read-only file mapping.
     public var isMapped: Bool {
         if case .mapped = backing { return true }

@@ -12,6 +12,8 @@ public final class WeightLoader {
     public let source: any TensorSource
     /// Name used in messages ("transformer", "vae", ...).
     public let component: String
+    /// Quantize linear layers as they load (see ``WeightQuantization``).
+    public var quantization: WeightQuantization?
     private var accounted: Set<String> = []
 
     /// A loader over `source`.
@@ -29,10 +31,13 @@ public final class WeightLoader {
         }
     }
 
-    /// Builds a module from the checkpoint in `folder` with `make`, then checks that every tensor
-    /// was used or declared unused (``finish()``).
-    public static func build<T>(folder: String, component: String, _ make: (WeightLoader) throws(ModelError) -> T) throws(ModelError) -> T {
+    /// Builds a module from the checkpoint in `folder` with `make` (linear layers quantized as
+    /// they load when `quantization` is given), then checks that every tensor was used or declared
+    /// unused (``finish()``).
+    public static func build<T>(folder: String, component: String, quantization: WeightQuantization? = nil,
+                                _ make: (WeightLoader) throws(ModelError) -> T) throws(ModelError) -> T {
         let loader = try WeightLoader(folder: folder, component: component)
+        loader.quantization = quantization
         let module = try make(loader)
         try loader.finish()
         return module

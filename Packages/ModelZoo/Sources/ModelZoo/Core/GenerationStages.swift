@@ -69,6 +69,11 @@ public protocol TextToImageModel: GenerationStages {
     /// The published variants (aliases, Hugging Face repository ids, defaults).
     static var variants: [ModelDescriptor] { get }
     /// Opens a pipeline folder: checks `model_index.json` and reads every component's config
-    /// (weights are loaded by the stages).
-    init(modelPath: String) throws(ModelError)
+    /// (weights are loaded by the stages, with `options`).
+    init(modelPath: String, options: LoadOptions) throws(ModelError)
+}
+
+extension TextToImageModel {
+    /// Opens a pipeline folder with weights loaded as stored.
+    public init(modelPath: String) throws(ModelError) { try self.init(modelPath: modelPath, options: LoadOptions()) }
 }

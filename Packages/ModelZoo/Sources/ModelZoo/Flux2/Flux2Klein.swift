@@ -49,14 +49,17 @@ public struct Flux2Klein: TextToImageModel {
     public let vaeConfig: VAEConfig
     /// The scheduler configuration.
     public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
+    /// How the stages load weights (e.g. quantized).
+    public let loadOptions: LoadOptions
 
     /// Distilled: ``distilledDefaults``; base: ``baseDefaults``.
     public var defaults: GenerationDefaults { isDistilled ? Self.distilledDefaults : Self.baseDefaults }
 
     /// Opens a `Flux2KleinPipeline` folder and reads every component's config; checks that the
     /// text features, the VAE's latent channels and the scheduler fit the transformer.
-    public init(modelPath: String) throws(ModelError) {
+    public init(modelPath: String, options: LoadOptions) throws(ModelError) {
         self.modelPath = modelPath
+        loadOptions = options
         try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
                                components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
         isDistilled = try ModelIndex.flag("is_distilled", modelPath: modelPath) ?? false
@@ -95,7 +98,7 @@ public struct Flux2Klein: TextToImageModel {
     }
 
     public func loadTextEncoder() throws(ModelError) -> Flux2PromptEncoder {
-        try Flux2PromptEncoder(modelPath: modelPath, config: textEncoderConfig)
+        try Flux2PromptEncoder(modelPath: modelPath, config: textEncoderConfig, quantization: loadOptions.quantization)
     }
 
     public func encode(_ text: TextInputs, with encoder: Flux2PromptEncoder, context ctx: ComputeContext) throws(ModelError) -> Conditioning {
@@ -103,11 +106,11 @@ public struct Flux2Klein: TextToImageModel {
     }
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {
-        try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig)
+        try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization)
     }
 
     public func loadDecoder() throws(ModelError) -> AutoencoderKL {
-        try AutoencoderKL(folder: modelPath + "/vae", variant: .flux2, config: vaeConfig)
+        try AutoencoderKL(folder: modelPath + "/vae", variant: .flux2, config: vaeConfig, quantization: loadOptions.quantization)
     }
 
     /// `[1, 128, H/16, W/16]` noise in the patchified space.

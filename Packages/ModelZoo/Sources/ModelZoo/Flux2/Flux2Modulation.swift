@@ -53,7 +53,7 @@ struct Flux2FeedForward: Sendable {
     /// x.chunk(2, -1)`: linear_in is computed as its two row blocks (no copy of the halves).
     func callAsFunction(_ x: Tensor, _ ctx: ComputeContext) -> Tensor {
         let hidden = linearIn.outFeatures / 2
-        let ab = ctx.linearSplit(x, weight: linearIn.weight, bias: linearIn.bias, sizes: [hidden, hidden])
+        let ab = linearIn.split(x, sizes: [hidden, hidden], ctx)
         return linearOut(ctx.siluMul(ab[0], ab[1]), ctx)
     }
 }

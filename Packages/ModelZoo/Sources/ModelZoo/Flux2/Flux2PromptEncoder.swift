@@ -16,13 +16,14 @@ public struct Flux2PromptEncoder: PromptEncoding, Sendable {
     public let encoder: Qwen3TextEncoder
 
     /// Loads the tokenizer and text encoder of a klein pipeline folder.
-    public init(modelPath: String, config: Qwen3Config) throws(ModelError) {
+    public init(modelPath: String, config: Qwen3Config, quantization: WeightQuantization? = nil) throws(ModelError) {
         do throws(TokenizerError) {
             tokenizer = try Tokenizer(folder: modelPath + "/tokenizer")
         } catch {
             throw .checkpoint(error.description)
         }
-        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: Self.hiddenStateLayers.max()!, config: config)
+        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: Self.hiddenStateLayers.max()!, config: config,
+                                       quantization: quantization)
     }
 
     /// The 512 token ids and attention mask of `prompt`'s chat text.

@@ -16,10 +16,10 @@ public struct Flux2Transformer2DModel: Sendable {
 
     /// Loads the transformer in `folder`; every tensor must be used. Pass `config` when it was
     /// already read.
-    public init(folder: String, config given: Flux2TransformerConfig? = nil) throws(ModelError) {
+    public init(folder: String, config given: Flux2TransformerConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: Flux2TransformerConfig
         if let given { config = given } else { config = try Flux2TransformerConfig.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "transformer") { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

@@ -82,14 +82,13 @@ struct Flux2SingleTransformerBlock: Sendable {
         // The fused projection computed as its five row blocks (q, k, v, SwiGLU's a and b) and the
         // output projection as the sum over its two column blocks: the same products as
         // diffusers' fused matrices followed by split/chunk/cat, without copying the activations.
-        let parts = ctx.linearSplit(set.modulate(h, eps: eps, ctx), weight: toQKVMLP.weight, bias: toQKVMLP.bias,
-                                    sizes: [inner, inner, inner, mlpHidden, mlpHidden])
+        let parts = toQKVMLP.split(set.modulate(h, eps: eps, ctx), sizes: [inner, inner, inner, mlpHidden, mlpHidden], ctx)
         let q = normQ(parts[0].reshaped([1, s, heads, headDim]), ctx)
         let k = normK(parts[1].reshaped([1, s, heads, headDim]), ctx)
         let o = ctx.scaledDotProductAttention(query: ctx.applyRope(q, table: rope, layout: .interleaved),
                                               key: ctx.applyRope(k, table: rope, layout: .interleaved),
                                               value: parts[2].reshaped([1, s, heads, headDim]))
-        let y = ctx.linearConcat([o.reshaped([s, inner]), ctx.siluMul(parts[3], parts[4])], weight: toOut.weight, bias: toOut.bias)
+        let y = toOut.concatenated([o.reshaped([s, inner]), ctx.siluMul(parts[3], parts[4])], ctx)
         return set.gated(h, y, ctx)
     }
 }

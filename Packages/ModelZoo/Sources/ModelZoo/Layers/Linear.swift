@@ -12,22 +12,52 @@ public protocol LinearLayer: Sendable {
 }
 
 /// `torch.nn.Linear`: `y = x · Wᵀ + b` with the weight `[out, in]` kept in its stored dtype
-/// (converted panel by panel inside the GEMM).
+/// (converted panel by panel inside the GEMM), or, when the loader quantizes (`-q`), multiplied as
+/// a ``QuantizedMatrix`` on integer kernels.
 public struct Linear: LinearLayer {
-    /// `[out, in]`, any float dtype.
+    /// `[out, in]`, any float dtype (as stored; unused for compute when ``quantized`` is set).
     public let weight: Tensor
     /// `[out]` or nil.
     public let bias: Tensor?
+    /// The weight in MLX's affine quantization, when the loader quantized it.
+    public let quantized: QuantizedMatrix?
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
-    /// Loads `<name>.weight` `[out, in]` (and `<name>.bias` `[out]` when `bias`).
+    /// Loads `<name>.weight` `[out, in]` (and `<name>.bias` `[out]` when `bias`); quantizes it when
+    /// the loader has a ``WeightQuantization`` and `in` is a multiple of its group size, then lets
+    /// the mapped float weight's pages go.
     public init(_ scope: WeightScope, _ name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws(ModelError) {
         weight = try scope.tensor(name + ".weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
+        if let q = scope.loader.quantization, !scope.checkOnly, inFeatures % q.groupSize == 0 {
+            do {
+                quantized = try QuantizedMatrix.quantize(weight, bits: q.bits, groupSize: q.groupSize, context: q.context)
+            } catch {
+                throw .invalidInput("\(scope.name(name)): \(error)")
+            }
+            weight.releaseResidentPages()
+        } else {
+            quantized = nil
+        }
     }
 
     public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
-        context.linear(x, weight: weight, bias: bias)
+        if let quantized { return context.quantizedLinear(x, weight: quantized, bias: bias) }
+        return context.linear(x, weight: weight, bias: bias)
+    }
+
+    /// `self(x).split(sizes, axis: -1)`; a float weight computes each part from its rows
+    /// (``ComputeContext/linearSplit(_:weight:bias:sizes:)``, no copies).
+    public func split(_ x: Tensor, sizes: [Int], _ context: ComputeContext) -> [Tensor] {
+        if quantized != nil { return self(x, context).split(sizes: sizes, axis: -1, context: context) }
+        return context.linearSplit(x, weight: weight, bias: bias, sizes: sizes)
+    }
+
+    /// `self(concat(inputs, axis: -1))`; a float weight sums the inputs' products with its column
+    /// blocks (``ComputeContext/linearConcat(_:weight:bias:)``, no concatenation).
+    public func concatenated(_ inputs: [Tensor], _ context: ComputeContext) -> Tensor {
+        if quantized != nil { return self(Tensor.concat(inputs, axis: -1, context: context), context) }
+        return context.linearConcat(inputs, weight: weight, bias: bias)
     }
 }

@@ -15,10 +15,10 @@ public struct Qwen3TextEncoder: Sendable {
     /// Loads the encoder in `folder`, building the layers needed for `hidden_states[deepest]`
     /// (transformers' numbering: 0 = embeddings, k = output of decoder layer k-1).
     /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
-    public init(folder: String, deepestHiddenState: Int, config given: Qwen3Config? = nil) throws(ModelError) {
+    public init(folder: String, deepestHiddenState: Int, config given: Qwen3Config? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: Qwen3Config
         if let given { config = given } else { config = try Qwen3Config.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "text_encoder") { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "text_encoder", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader, deepestHiddenState: deepestHiddenState)
         }
     }

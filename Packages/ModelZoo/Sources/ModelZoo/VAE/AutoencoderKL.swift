@@ -16,10 +16,10 @@ public struct AutoencoderKL: Sendable {
 
     /// Loads the VAE in `folder` (`config.json` + weights); every tensor must be used.
     /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
-    public init(folder: String, variant: VAEVariant, config given: VAEConfig? = nil) throws(ModelError) {
+    public init(folder: String, variant: VAEVariant, config given: VAEConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: VAEConfig
         if let given { config = given } else { config = try VAEConfig.load(path: folder + "/config.json", variant: variant) }
-        self = try WeightLoader.build(folder: folder, component: "vae") { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "vae", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

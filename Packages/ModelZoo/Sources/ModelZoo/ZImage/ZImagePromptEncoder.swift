@@ -14,7 +14,7 @@ public struct ZImagePromptEncoder: PromptEncoding, Sendable {
 
     /// Loads the tokenizer and text encoder of a Z-Image pipeline folder (`config`: the text
     /// encoder's, when already read).
-    public init(modelPath: String, config given: Qwen3Config? = nil) throws(ModelError) {
+    public init(modelPath: String, config given: Qwen3Config? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         do throws(TokenizerError) {
             tokenizer = try Tokenizer(folder: modelPath + "/tokenizer")
         } catch {
@@ -22,7 +22,8 @@ public struct ZImagePromptEncoder: PromptEncoding, Sendable {
         }
         let config: Qwen3Config
         if let given { config = given } else { config = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json") }
-        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: config.numHiddenLayers - 1, config: config)
+        encoder = try Qwen3TextEncoder(folder: modelPath + "/text_encoder", deepestHiddenState: config.numHiddenLayers - 1, config: config,
+                                       quantization: quantization)
     }
 
     /// The token ids and attention mask of `prompt`'s chat text.

@@ -43,14 +43,17 @@ public struct ZImageTurbo: TextToImageModel {
     public let vaeConfig: VAEConfig
     /// The scheduler configuration.
     public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
+    /// How the stages load weights (e.g. quantized).
+    public let loadOptions: LoadOptions
 
     /// Z-Image-Turbo's defaults (``turboDefaults``) for every Z-Image folder.
     public var defaults: GenerationDefaults { Self.turboDefaults }
 
     /// Opens a `ZImagePipeline` folder and reads every component's config; checks that the text
     /// encoder's width and the VAE's latent channels fit the transformer.
-    public init(modelPath: String) throws(ModelError) {
+    public init(modelPath: String, options: LoadOptions) throws(ModelError) {
         self.modelPath = modelPath
+        loadOptions = options
         try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
                                components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
         transformerConfig = try ZImageTransformerConfig.load(path: modelPath + "/transformer/config.json")
@@ -78,7 +81,7 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     public func loadTextEncoder() throws(ModelError) -> ZImagePromptEncoder {
-        try ZImagePromptEncoder(modelPath: modelPath, config: textEncoderConfig)
+        try ZImagePromptEncoder(modelPath: modelPath, config: textEncoderConfig, quantization: loadOptions.quantization)
     }
 
     public func encode(_ text: TextInputs, with encoder: ZImagePromptEncoder, context ctx: ComputeContext) throws(ModelError) -> Conditioning {
@@ -86,11 +89,11 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
-        try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig)
+        try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization)
     }
 
     public func loadDecoder() throws(ModelError) -> ZImageImageDecoder {
-        ZImageImageDecoder(vae: try AutoencoderKL(folder: modelPath + "/vae", variant: .flux1, config: vaeConfig))
+        ZImageImageDecoder(vae: try AutoencoderKL(folder: modelPath + "/vae", variant: .flux1, config: vaeConfig, quantization: loadOptions.quantization))
     }
 
     /// `[1, 16, H/8, W/8]` noise from the seed, as `prepare_latents` draws it.

@@ -1,0 +1,37 @@
+import TensorKit
+
+/// How weights are quantized while a model loads (`mflux generate -q BITS`): MLX's affine group
+/// quantization (mflux's format), applied to every linear layer whose input width is a multiple of
+/// the group size (as MLX's `nn.quantize` skips the others), in the transformer, the text encoder
+/// and the VAE's attention; convolutions, norms and embeddings keep their stored dtype. Each
+/// layer is quantized from its memory-mapped weight as it loads (no second copy of the model).
+public struct WeightQuantization: Sendable {
+    /// 3, 4, 5, 6 or 8.
+    public let bits: Int
+    /// Values per group (MLX's default 64).
+    public let groupSize: Int
+    /// Where the quantization runs (its workers).
+    public let context: ComputeContext
+
+    /// Throws for widths MLX's affine mode does not have.
+    public init(bits: Int, groupSize: Int = 64, context: ComputeContext) throws(ModelError) {
+        guard QuantizedMatrix.supportedBits.contains(bits) else {
+            throw .invalidInput("quantization must be one of \(QuantizedMatrix.supportedBits.map(String.init).joined(separator: ", ")) bits, got \(bits)")
+        }
+        guard groupSize > 0, groupSize % 32 == 0 else { throw .invalidInput("quantization group size must be a positive multiple of 32, got \(groupSize)") }
+        self.bits = bits
+        self.groupSize = groupSize
+        self.context = context
+    }
+}
+
+/// Options for loading a model's weights.
+public struct LoadOptions: Sendable {
+    /// Quantize linear layers as they load (nil: keep the stored dtype).
+    public var quantization: WeightQuantization?
+
+    /// Default: weights as stored.
+    public init(quantization: WeightQuantization? = nil) {
+        self.quantization = quantization
+    }
+}
