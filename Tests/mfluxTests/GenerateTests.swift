@@ -130,6 +130,38 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(checked, 2)
     }
 
+    /// `-q 8` and `-q 4` from the seed alone: the image's PSNR against diffusers' fp32 image stays
+    /// above bars set from the measured values (documented per bit width in the model READMEs).
+    func testQuantizedGeneration() throws {
+        let dir = try temporaryDirectory()
+        // Bars: measured PSNR minus 3 dB (tiny random-weight models; the same on every kernel path).
+        // Measured: Z-Image 49.1 / 28.7 dB, klein 52.2 / 32.3 dB (-q 8 / -q 4).
+        let bars: [String: [Int: Double]] = ["zimage/cases/nonsquare_4steps": [8: 46, 4: 25.5],
+                                             "klein/cases/nonsquare_4steps": [8: 49, 4: 29]]
+        var checked = 0
+        for (name, byBits) in bars.sorted(by: { $0.key < $1.key }) {
+            let m = try manifest(name)
+            let args = ["generate", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--prompt", m["prompt"] as! String,
+                        "--seed", "\(m["seed"] as! Int)", "--steps", "\(m["steps"] as! Int)", "--width", "\(m["width"] as! Int)",
+                        "--height", "\(m["height"] as! Int)", "--guidance", "\(m["guidance_scale"] as! Double)", "--precision", "fp32"]
+            let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+            for (bits, bar) in byBits.sorted(by: { $0.key > $1.key }) {
+                let out = dir + "/\(name.replacingOccurrences(of: "/", with: "_"))_q\(bits).png"
+                let r = try MFluxBinary.run(args + ["-q", "\(bits)", "--output", out])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let (image, text) = try PNG.read(out)
+                XCTAssertEqual(text.first { $0.key == "quantize" }?.value, "\(bits)")
+                let mse = zip(image.pixels, expected).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(expected.count)
+                let psnr = 10 * log10(255 * 255 / max(mse, 1e-12))
+                print(String(format: "measured %@ -q %d vs diffusers fp32: PSNR %.1f dB", name, bits, psnr))
+                XCTAssertGreaterThanOrEqual(psnr, bar, "\(name) -q \(bits)")
+                XCTAssertLessThan(psnr, 80, "\(name) -q \(bits): quantization changes the image")
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 4)
+    }
+
     func testOutputIsNeverOverwritten() throws {
         let dir = try temporaryDirectory()
         let args = ["generate", "--model", Self.exports + "/zimage/checkpoints/base", "--prompt", "a cat", "--seed", "1",
@@ -169,6 +201,8 @@ final class GenerateTests: XCTestCase {
             ("zero size", with("--height", "0"), "positive"),
             ("empty prompt", with("--prompt", ""), "prompt"),
             ("bad precision", with("--precision", "fp8"), "precision"),
+            ("bad quantize", with("--quantize", "7"), "--quantize must be 3, 4, 5, 6 or 8"),
+            ("quantize not a number", with("-q", "eight"), "-q <bits>"),
             ("bad steps", with("--steps", "-2"), "steps"),
             ("bad seed", with("--seed", "abc"), "seed"),
             ("bad guidance", with("--guidance", "much"), "guidance"),
