@@ -42,6 +42,17 @@ struct Bench {
         return Tensor(shape: shape, floats: v)
     }
 
+    /// `MFLUX_QUANTIZE=BITS` in the environment (model benchmarks also run `-q BITS`).
+    static var quantizeBits: Int? { ProcessInfo.processInfo.environment["MFLUX_QUANTIZE"].flatMap { Int($0) } }
+
+    /// max |a - b| / max |b|.
+    static func relDiff(_ a: Tensor, _ b: Tensor, _ ctx: ComputeContext) -> Double {
+        let x = a.floats(context: ctx), y = b.floats(context: ctx)
+        var worst: Float = 0, scale: Float = 0
+        for i in 0..<min(x.count, y.count) { worst = max(worst, abs(x[i] - y[i])); scale = max(scale, abs(y[i])) }
+        return Double(worst / max(scale, 1e-30))
+    }
+
     /// Best time of `repeats` runs of `body`.
     static func best(_ repeats: Int, _ body: () -> Void) -> Double {
         var b = Double.infinity
@@ -162,8 +173,18 @@ struct Bench {
             let caption = filled([capTokens, config.capFeatDim], seed: 10)
             var y = Tensor(zeros: [1])
             let t = best(2) { y = try! model(latent: latent, t: 0.5, caption: caption, context: ctx) }
-            withExtendedLifetime(y) {}
             print(String(format: "zimage-block layers=%d tokens=%d+%d best=%.3fs", nLayers, side * side, capTokens, t))
+            // MFLUX_QUANTIZE=BITS: the same weights quantized as `-q BITS` loads them, timed, and
+            // the output's relative difference from the unquantized model's.
+            if let bits = quantizeBits {
+                let loader = WeightLoader(source: weights, component: "transformer")
+                loader.quantization = try WeightQuantization(bits: bits, context: ctx)
+                let qmodel = try ZImageTransformer2DModel(config: config, loader: loader)
+                var yq = Tensor(zeros: [1])
+                let tq = best(2) { yq = try! qmodel(latent: latent, t: 0.5, caption: caption, context: ctx) }
+                print(String(format: "zimage-block -q %d best=%.3fs ratio to unquantized %.2f rel diff %.2e", bits, tq, tq / t, relDiff(yq, y, ctx)))
+            }
+            withExtendedLifetime(y) {}
         case "zimage-ops":
             // The primitives of one full-width Z-Image block at `tokens` rows, each timed alone
             // (best of 3), to see where a block's time goes on this machine.
@@ -226,7 +247,7 @@ struct Bench {
             // tokens with `double` + `single` blocks, and the same without blocks (embedders,
             // modulations, final layer), to split a step's time.
             let si = arg(1, 1024), st = arg(2, 512), nDouble = arg(3, 1), nSingle = arg(4, 2)
-            func model(_ d: Int, _ s: Int) throws -> Flux2Transformer2DModel {
+            func model(_ d: Int, _ s: Int) throws -> (Flux2Transformer2DModel, RandomWeights) {
                 var config = Flux2TransformerConfig()
                 config.numLayers = d
                 config.numSingleLayers = s
@@ -236,7 +257,7 @@ struct Bench {
                 let weights = RandomWeights(dtype: .bfloat16)
                 while true {
                     do throws(ModelError) {
-                        return try Flux2Transformer2DModel(config: config, loader: WeightLoader(source: weights, component: "transformer"))
+                        return (try Flux2Transformer2DModel(config: config, loader: WeightLoader(source: weights, component: "transformer")), weights)
                     } catch {
                         guard case let .missingTensor(_, name, shape) = error else { print("\(error)"); exit(1) }
                         weights.make(name, shape: shape, context: ctx)
@@ -246,14 +267,22 @@ struct Bench {
             let side = Int(Double(si).squareRoot())
             let x = filled([side * side, 128], seed: 21), text = filled([st, 7680], seed: 22)
             for (d, s) in [(nDouble, nSingle), (nDouble, 0), (0, 0)] {
-                let m = try model(d, s)
+                let (m, weights) = try model(d, s)
                 let imageIds = (0..<(side * side)).map { [0, $0 / side, $0 % side, 0] }
                 let textIds = (0..<st).map { [0, 0, 0, $0] }
                 let rope = m.rope(textIds: textIds, imageIds: imageIds)
                 var y = Tensor(zeros: [1])
                 let t = best(3) { y = try! m(hiddenStates: x, encoderHiddenStates: text, timestep: 0.5, rope: rope, context: ctx) }
-                withExtendedLifetime(y) {}
                 print(String(format: "klein-step double=%d single=%d tokens=%d+%d best=%.3fs", d, s, side * side, st, t))
+                if let bits = quantizeBits, d == nDouble, s == nSingle {
+                    let loader = WeightLoader(source: weights, component: "transformer")
+                    loader.quantization = try WeightQuantization(bits: bits, context: ctx)
+                    let qm = try Flux2Transformer2DModel(config: m.config, loader: loader)
+                    var yq = Tensor(zeros: [1])
+                    let tq = best(3) { yq = try! qm(hiddenStates: x, encoderHiddenStates: text, timestep: 0.5, rope: rope, context: ctx) }
+                    print(String(format: "klein-step -q %d best=%.3fs ratio to unquantized %.2f rel diff %.2e", bits, tq, tq / t, relDiff(yq, y, ctx)))
+                }
+                withExtendedLifetime(y) {}
             }
         case "klein-single-trace":
             // One FLUX.2-klein-4B single block's operations in the model's order (public TensorKit
@@ -311,7 +340,8 @@ struct Bench {
             let flops = 2.0 * Double(m) * Double(k) * Double(n)
             let tf = best(3) { y = ctx.linear(x, weight: w) }
             print(String(format: "linear bf16 weight (%@) m=%d k=%d n=%d best=%.4fs gflops=%.1f", ctx.precision.rawValue, m, k, n, tf, flops / tf / 1e9))
-            for path in QuantKernelPath.allCases where path.isSupported {
+            let only = args.count > 5 ? args[5] : nil  // e.g. avx512vnni: that path alone
+            for path in QuantKernelPath.allCases where path.isSupported && (only == nil || "\(path)" == only) {
                 let t = best(3) { y = ctx.quantizedLinear(x, weight: q, path: path) }
                 print(String(format: "quantized %d-bit %@ best=%.4fs gops=%.1f ratio to the linear %.2f", bits, "\(path)", t, flops / t / 1e9, t / tf))
             }

@@ -66,8 +66,46 @@ void tk_affine_unpack_codes(const uint32_t *packed, size_t first, size_t count, 
 // ---------------------------------------------------------------------------------------------
 // Activations: per row and group, s = max|x| / 127, q = round(x / s) (ties to even).
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+// The same arithmetic 16 values at a time: |x| max, x·(127/max) rounded to nearest even
+// (vcvtps2dq in the default rounding mode), narrowed with saturation (values are within ±127).
+__attribute__((target("avx512f,avx512bw")))
+static void quantize_rows_avx512(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q,
+                                 float *scales, int32_t *sums) {
+    const size_t groups = k / group;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        for (size_t g = 0; g < groups; g++) {
+            const float *v = xr + g * group;
+            __m512 m = _mm512_setzero_ps();
+            for (size_t i = 0; i < group; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(v + i)));
+            const float amax = _mm512_reduce_max_ps(m);
+            const __m512 inv = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
+            __m512i sum = _mm512_setzero_si512();
+            int8_t *dst = q + r * k + g * group;
+            for (size_t i = 0; i < group; i += 16) {
+                __m512i t = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(v + i), inv));
+                t = _mm512_max_epi32(_mm512_min_epi32(t, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
+                sum = _mm512_add_epi32(sum, t);
+                _mm_storeu_si128((__m128i *)(dst + i), _mm512_cvtsepi32_epi8(t));
+            }
+            scales[r * groups + g] = amax / 127.0f;
+            sums[r * groups + g] = _mm512_reduce_add_epi32(sum);
+        }
+    }
+}
+#endif
+
 void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
                          int32_t *sums) {
+#if defined(__x86_64__)
+    const uint32_t f = tk_cpu_features();
+    if ((f & TK_CPU_AVX512F) && (f & TK_CPU_AVX512BW) && group % 16 == 0) {
+        quantize_rows_avx512(x, ldx, rows, k, group, q, scales, sums);
+        return;
+    }
+#endif
     const size_t groups = k / group;
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * ldx;
