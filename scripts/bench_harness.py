@@ -20,9 +20,20 @@ TORCH = r'''
 import json, sys, time, torch
 torch.set_num_threads(int(sys.argv[5]))
 from diffusers import DiffusionPipeline
-ckpt, size, steps, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), getattr(torch, sys.argv[4])
+ckpt, size, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+dtype = getattr(torch, sys.argv[4]) if sys.argv[4] != "qint8" else torch.float32
 t0 = time.perf_counter()
-pipe = DiffusionPipeline.from_pretrained(ckpt, torch_dtype=dtype)
+pipe = DiffusionPipeline.from_pretrained(ckpt, torch_dtype=torch.float32 if sys.argv[4] == "qint8" else dtype)
+if sys.argv[4] == "qint8":  # torch's dynamic int8 (fbgemm/x86) of every nn.Linear, as -q 8 quantizes them
+    import warnings
+    warnings.simplefilter("ignore")
+    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+    for name in ("transformer", "text_encoder"):
+        m = getattr(pipe, name)
+        # The timestep embedders read their Linear's weight dtype (a method once quantized): kept float.
+        spec = {n: default_dynamic_qconfig for n, mod in m.named_modules()
+                if isinstance(mod, torch.nn.Linear) and "t_embedder" not in n and "time_" not in n}
+        setattr(pipe, name, quantize_dynamic(m, spec, dtype=torch.qint8))
 pipe.set_progress_bar_config(disable=True)
 marks = {"steps": []}
 pipe.transformer.register_forward_pre_hook(lambda *a: marks["steps"].append(time.perf_counter()))
@@ -56,8 +67,9 @@ def run_mflux(mflux, ckpt, size, steps, precision):
     out = os.path.join(tempfile.gettempdir(), f"mflux-bench-{os.getpid()}.png")
     if os.path.exists(out):
         os.remove(out)
+    quant = ["--precision", "fp32", "-q", precision[1:]] if precision.startswith("q") else ["--precision", precision]
     r = subprocess.run(["/usr/bin/time", "-v", mflux, "generate", "--model", ckpt, "--prompt", PROMPT, "--seed", "1", "--steps", str(steps),
-                        "--width", str(size), "--height", str(size), "--precision", precision, "--verbose", "--output", out],
+                        "--width", str(size), "--height", str(size)] + quant + ["--verbose", "--output", out],
                        capture_output=True, text=True, env=CLEAN_ENV)
     if os.path.exists(out):
         os.remove(out)
@@ -131,25 +143,31 @@ def main():
     p.add_argument("--out", required=True); p.add_argument("--command", required=True)
     p.add_argument("--replay", help="rewrite the table from the measurement lines of an earlier run's log")
     p.add_argument("--full", action="store_true", help="also the full-depth Z-Image-Turbo check (.bench/zimage-full, ~20 GB)")
+    p.add_argument("--precisions", help="which of fp32 bf16 q8 q4 to run (default: fp32, and bf16 where the CPU has it; "
+                   "q8/q4 = mflux -q 8/-q 4 against torch's dynamic int8)")
+    p.add_argument("--models", help="comma-separated model names to run (default: all)")
     a = p.parse_args()
     flags = open("/proc/cpuinfo").read()
     bf16 = " avx512_bf16 " in flags.replace("\n", " ")
     model_name = re.search(r"model name\s*:\s*(.*)", flags).group(1).strip()
     threads = os.cpu_count()
     peaks = {"fp32": gemm_peak(a.bench, "gemm"), "bf16": gemm_peak(a.bench, "gemm-bf16c") if bf16 else None}
-    precisions = ["fp32"] + (["bf16"] if bf16 else [])
+    precisions = a.precisions.split() if a.precisions else ["fp32"] + (["bf16"] if bf16 else [])
+    if not bf16:
+        precisions = [p for p in precisions if p != "bf16"]
     lines = []
     if a.replay:
         import ast
         for line in open(a.replay):
-            m = re.match(r"^(Z-Image-Turbo|FLUX\.2-klein-4B) (\d+) (fp32|bf16) (\{.*?\}) (\{.*\})$", line.strip())
+            m = re.match(r"^(Z-Image-Turbo|FLUX\.2-klein-4B) (\d+) (fp32|bf16|q8|q4) (\{.*?\}) (\{.*\})$", line.strip())
             if m:
                 lines.append((m.group(1), int(m.group(2)), m.group(3), ast.literal_eval(m.group(4)), ast.literal_eval(m.group(5))))
-    for name, m in ([] if a.replay else MODELS.items()):
+    for name, m in ([] if a.replay else [(k, v) for k, v in MODELS.items() if not a.models or k in a.models.split(",")]):
         for size in [int(s) for s in a.sizes.split()]:
             for prec in precisions:
                 sw = run_mflux(a.mflux, m["ckpt"], size, a.steps, prec)
-                th = run_torch(sys.executable, m["ckpt"], size, a.steps, "float32" if prec == "fp32" else "bfloat16", threads)
+                th = run_torch(sys.executable, m["ckpt"], size, a.steps,
+                               {"fp32": "float32", "bf16": "bfloat16"}.get(prec, "qint8"), threads)
                 print(name, size, prec, sw, th, flush=True)
                 lines.append((name, size, prec, sw, th))
     full_rows = []
@@ -178,7 +196,8 @@ def main():
                 "Z-Image-Turbo (dim 3840, 30 heads; 2 main + 1 + 1 refiner layers; 4 Qwen3-4B layers; the full VAE) and "
                 "FLUX.2-klein-4B (24 x 128 heads; 1 double + 2 single blocks; Qwen3 at 2560 wide, 27 narrow layers; the full VAE). "
                 f"{a.steps} steps, one image, same prompt and seed; mflux-swift = the release `mflux generate`, torch = diffusers 0.42.1 "
-                "on CPU torch in the same run. Ratios are mflux-swift / torch (lower is faster or leaner). "
+                "on CPU torch in the same run (q8/q4 rows: mflux -q 8/-q 4 against torch's dynamic int8, quantize_dynamic of every nn.Linear "
+                "of the transformer and text encoder). Ratios are mflux-swift / torch (lower is faster or leaner). "
                 "\"full-depth step\" scales the measured step by the ratio of transformer blocks (30+2+2 and 5x2+20 double-block "
                 "equivalents), an estimate. GEMM peak (2048³, this machine): "
                 f"fp32 {peaks['fp32'] or '–'} GFLOP/s" + (f", bf16 {peaks['bf16']} GFLOP/s" if peaks["bf16"] else "") + ".\n\n")
@@ -189,6 +208,9 @@ def main():
                     ("full-depth step (est.)", sw["step"] and sw["step"] * full, th.get("step") and th["step"] * full, ""),
                     ("VAE decode", sw["decode"], th.get("decode"), ""), ("end to end", sw["total"], th.get("total"), ""),
                     ("peak RSS", sw["rss"], th.get("rss"), "rss")]
+            ours_fp32 = next((l[3] for l in lines if l[0] == name and l[1] == size and l[2] == "fp32"), None)
+            if prec != "fp32" and ours_fp32 and sw["step"]:
+                rows.append((f"step / our fp32 step", None, None, f"{sw['step'] / ours_fp32['step']:.2f}"))
             if sw["step"]:
                 flops = linear_flops(name, MODELS[name]["ckpt"], size)
                 peak = peaks.get(prec)

@@ -137,8 +137,8 @@ void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size
 size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k) { (void)path; return k * 16; }
 
 void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
-                     const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, void *codes,
-                     float *tile_scales, float *tile_biases) {
+                     const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, size_t groups_per_row,
+                     void *codes, float *tile_scales, float *tile_biases) {
     (void)path;
     const size_t groups = k / group;
     uint8_t row[16384];
@@ -158,7 +158,7 @@ void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_r
         for (size_t g = 0; g < groups; g++) {
             float s = 0, b = 0;
             if (col < n) {
-                const size_t idx = col * groups + g;
+                const size_t idx = col * groups_per_row + g;
                 if (scale_dtype == 0) { s = ((const float *)scales)[idx]; b = ((const float *)biases)[idx]; }
                 else if (scale_dtype == 1) {
                     uint32_t us = (uint32_t)((const uint16_t *)scales)[idx] << 16, ub = (uint32_t)((const uint16_t *)biases)[idx] << 16;

@@ -16,22 +16,90 @@ extension ComputeContext {
     /// - path: the integer kernels (default: the fastest this CPU runs; tests pin each one).
     /// - Returns: `[..., N]` float32.
     public func quantizedLinear(_ x: Tensor, weight: QuantizedMatrix, bias: Tensor? = nil, path: QuantKernelPath? = nil) -> Tensor {
-        let n = weight.rows, k = weight.columns, group = weight.groupSize
+        let n = weight.rows, k = weight.columns
         precondition(x.rank >= 1 && x.shape.last == k, "quantized linear input \(x.shape) does not end in K=\(k)")
         if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
-        let kernels = path ?? .best
-        precondition(kernels.isSupported, "quantized kernel path \(kernels) is not supported by this CPU")
-        let m = x.count / max(k, 1), groups = k / group
         var outShape = x.shape
         outShape[outShape.count - 1] = n
         var y = Tensor(uninitialized: outShape, dtype: .float32)
-        let yp = UncheckedSendable(y.mutableFloatPointer())
-        if let bias {
-            let b = bias.toFloat32(context: self)
-            for i in 0..<m { memcpy(yp.value + i * n, b.floatPointer, n * 4) }
-            withExtendedLifetime(b) {}
+        let m = x.count / max(k, 1)
+        let yp = y.mutableFloatPointer()
+        fillBias(bias, rows: m, n: n, offset: 0, into: yp)
+        quantizedProduct(x, weight: weight, rows: 0..<n, columns: 0..<k, y: yp, ldc: n, accumulate: bias != nil, path: path)
+        return y
+    }
+
+    /// `quantizedLinear(x, weight, bias).split(sizes: sizes, axis: -1)` without the copies: part i
+    /// is computed from its rows of the weight.
+    /// - x: `[..., K]`; weight `[N, K]` with `N == sizes.reduce(0, +)`. Returns `[..., sizes[i]]` float32.
+    public func quantizedLinearSplit(_ x: Tensor, weight: QuantizedMatrix, bias: Tensor? = nil, sizes: [Int]) -> [Tensor] {
+        let n = weight.rows, k = weight.columns
+        precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == n, "split sizes \(sizes) do not add up to N=\(n)")
+        precondition(x.rank >= 1 && x.shape.last == k, "quantized linear input \(x.shape) does not end in K=\(k)")
+        if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
+        let m = x.count / max(k, 1)
+        var parts: [Tensor] = []
+        var row = 0
+        for size in sizes {
+            var shape = x.shape
+            shape[shape.count - 1] = size
+            var y = Tensor(uninitialized: shape, dtype: .float32)
+            let yp = y.mutableFloatPointer()
+            fillBias(bias, rows: m, n: size, offset: row, into: yp)
+            quantizedProduct(x, weight: weight, rows: row..<(row + size), columns: 0..<k, y: yp, ldc: size, accumulate: bias != nil)
+            parts.append(y)
+            row += size
         }
-        if m == 0 || n == 0 { return y }
+        return parts
+    }
+
+    /// `quantizedLinear(concat(inputs, axis: -1), weight, bias)` without the concatenation: each
+    /// input's product with its column block of the weight accumulates into the output. Every
+    /// input but the last must be a multiple of the group size wide (blocks start on groups).
+    public func quantizedLinearConcat(_ inputs: [Tensor], weight: QuantizedMatrix, bias: Tensor? = nil) -> Tensor {
+        let n = weight.rows, k = weight.columns
+        precondition(!inputs.isEmpty, "quantizedLinearConcat needs at least one input")
+        let lead = Array(inputs[0].shape.dropLast())
+        precondition(inputs.allSatisfy { $0.rank >= 1 && Array($0.shape.dropLast()) == lead },
+                     "inputs \(inputs.map(\.shape)) differ before the last dimension")
+        precondition(inputs.reduce(0) { $0 + $1.shape.last! } == k, "inputs' widths \(inputs.map { $0.shape.last! }) do not add up to K=\(k)")
+        precondition(inputs.dropLast().allSatisfy { $0.shape.last! % weight.groupSize == 0 },
+                     "inputs' widths \(inputs.map { $0.shape.last! }) do not start on groups of \(weight.groupSize)")
+        if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
+        let m = Tensor.elementCount(lead)!
+        var y = Tensor(uninitialized: lead + [n], dtype: .float32)
+        let yp = y.mutableFloatPointer()
+        fillBias(bias, rows: m, n: n, offset: 0, into: yp)
+        var accumulate = bias != nil, column = 0
+        for input in inputs {
+            let ki = input.shape.last!
+            if ki == 0 { continue }
+            quantizedProduct(input, weight: weight, rows: 0..<n, columns: column..<(column + ki), y: yp, ldc: n, accumulate: accumulate)
+            accumulate = true
+            column += ki
+        }
+        if !accumulate { for i in 0..<(m * n) { yp[i] = 0 } }
+        return y
+    }
+
+    /// Rows `offset ..< offset + n` of `bias` copied into each of `rows` output rows.
+    private func fillBias(_ bias: Tensor?, rows m: Int, n: Int, offset: Int, into y: UnsafeMutablePointer<Float>) {
+        guard let bias, n > 0 else { return }
+        let b = bias.toFloat32(context: self)
+        for i in 0..<m { memcpy(y + i * n, b.floatPointer + offset, n * 4) }
+        withExtendedLifetime(b) {}
+    }
+
+    /// `y[:, 0..<rows.count] (+)= x · W[rows, columns]ᵀ` (ldc: y's row stride); `columns` starts on
+    /// a group and x is `[..., columns.count]`.
+    private func quantizedProduct(_ x: Tensor, weight: QuantizedMatrix, rows: Range<Int>, columns: Range<Int>,
+                                  y: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, path: QuantKernelPath? = nil) {
+        let kernels = path ?? .best
+        precondition(kernels.isSupported, "quantized kernel path \(kernels) is not supported by this CPU")
+        let group = weight.groupSize, k = columns.count, n = rows.count
+        precondition(columns.lowerBound % group == 0 && k % group == 0, "column block \(columns) is not made of whole groups")
+        let m = x.count / max(k, 1), groups = k / group
+        if m == 0 || n == 0 || k == 0 { return }
         let xf = x.toFloat32(context: self)
         let qa = workspaces.take(Int8.self, m * k), sa = workspaces.take(Float.self, m * groups)
         let suma = workspaces.take(Int32.self, m * groups)
@@ -47,10 +115,16 @@ extension ComputeContext {
         let tiles = (n + 15) / 16
         let codeBytes = tk_q8_tile_code_bytes(kernels.cValue, k)
         let scaleDType: Int32 = weight.scales.dtype == .float32 ? 0 : (weight.scales.dtype == .bfloat16 ? 1 : 2)
-        let words = weight.packed.shape[1], bits = Int32(weight.bits), accumulate: Int32 = bias == nil ? 0 : 1
+        let words = weight.packed.shape[1], bits = Int32(weight.bits), acc: Int32 = accumulate ? 1 : 0
+        // The block's first word and group within each row (columns start on a group, and a group
+        // of 64 codes fills whole words at every width).
+        let wordOffset = columns.lowerBound * weight.bits / 32, groupOffset = columns.lowerBound / group
+        let totalGroups = weight.columns / group, es = weight.scales.dtype.byteSize
+        let yBox = UncheckedSendable(y)
         withExtendedLifetime(weight) {
-            let pp = UncheckedSendable(weight.packed.rawPointer.assumingMemoryBound(to: UInt32.self))
-            let sp = UncheckedSendable(weight.scales.rawPointer), bp = UncheckedSendable(weight.biases.rawPointer)
+            let pp = UncheckedSendable(weight.packed.rawPointer.assumingMemoryBound(to: UInt32.self) + rows.lowerBound * words + wordOffset)
+            let sp = UncheckedSendable(weight.scales.rawPointer + (rows.lowerBound * totalGroups + groupOffset) * es)
+            let bp = UncheckedSendable(weight.biases.rawPointer + (rows.lowerBound * totalGroups + groupOffset) * es)
             // Workers take pairs of tiles (the VNNI kernel's 32 columns); each pair is unpacked once
             // and multiplied with every row.
             parallelChunks((tiles + 1) / 2) { _, range in
@@ -61,13 +135,12 @@ extension ComputeContext {
                     let t0 = pair * 2, count = min(2, tiles - t0)
                     for i in 0..<count {
                         tk_q8_pack_tile(kernels.cValue, pp.value, words, bits, sp.value, bp.value, scaleDType, (t0 + i) * 16, n, k, group,
-                                        codes + i * codeBytes, ts + i * groups * 16, tb + i * groups * 16)
+                                        totalGroups, codes + i * codeBytes, ts + i * groups * 16, tb + i * groups * 16)
                     }
                     tk_q8_gemm_tiles(kernels.cValue, qaBox.value, saBox.value, sumBox.value, m, k, group, bits, codes, ts, tb, count,
-                                     min(16 * count, n - t0 * 16), yp.value + t0 * 16, n, accumulate)
+                                     min(16 * count, n - t0 * 16), yBox.value + t0 * 16, ldc, acc)
                 }
             }
         }
-        return y
     }
 }

@@ -110,6 +110,32 @@ final class QuantizationTests: XCTestCase {
         XCTAssertEqual(Self.fixture.linear.count, 7)
     }
 
+    func testSplitAndConcatMatchTheWholeProduct() throws {
+        let ctx = try ComputeContext(threadCount: 3)
+        var checked = 0
+        for bits in [8, 4, 3] {
+            let (m, k, n) = (7, 192, 80)
+            let w = Tensor(shape: [n, k], floats: (0..<(n * k)).map { Float(sin(Double($0) * 0.37)) }).converted(to: .bfloat16, context: ctx)
+            let q = try QuantizedMatrix.quantize(w, bits: bits, context: ctx)
+            let x = Tensor(shape: [m, k], floats: (0..<(m * k)).map { Float(cos(Double($0) * 0.11)) * 2 })
+            let bias = Tensor(shape: [n], floats: (0..<n).map { Float($0) / 10 })
+            let whole = ctx.quantizedLinear(x, weight: q, bias: bias)
+            let sizes = [16, 0, 33, 31]
+            let parts = ctx.quantizedLinearSplit(x, weight: q, bias: bias, sizes: sizes)
+            for (p, e) in zip(parts, whole.split(sizes: sizes, axis: 1)) {
+                XCTAssertEqual(p.scalars(as: Float.self), e.scalars(as: Float.self), "\(bits) bits: rows computed alone are the same")
+            }
+            let pieces = x.split(sizes: [64, 128], axis: 1)
+            let summed = ctx.quantizedLinearConcat(pieces, weight: q, bias: bias).scalars(as: Float.self)
+            let ref = whole.scalars(as: Float.self)
+            let scale = ref.map(abs).max()!
+            let worst = zip(summed, ref).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(worst / scale, 1e-6, "\(bits) bits: the column blocks' sum (float32 order only)")
+            checked += 1
+        }
+        XCTAssertEqual(checked, 3)
+    }
+
     func testQuantizedLinearCanFail() throws {
         // The same comparison with another weight's codes is far outside the bound.
         let ctx = try ComputeContext(threadCount: 1)

@@ -47,17 +47,21 @@ public struct Linear: LinearLayer {
         return context.linear(x, weight: weight, bias: bias)
     }
 
-    /// `self(x).split(sizes, axis: -1)`; a float weight computes each part from its rows
-    /// (``ComputeContext/linearSplit(_:weight:bias:sizes:)``, no copies).
+    /// `self(x).split(sizes, axis: -1)`, each part computed from its rows of the weight (no copies).
     public func split(_ x: Tensor, sizes: [Int], _ context: ComputeContext) -> [Tensor] {
-        if quantized != nil { return self(x, context).split(sizes: sizes, axis: -1, context: context) }
+        if let quantized { return context.quantizedLinearSplit(x, weight: quantized, bias: bias, sizes: sizes) }
         return context.linearSplit(x, weight: weight, bias: bias, sizes: sizes)
     }
 
-    /// `self(concat(inputs, axis: -1))`; a float weight sums the inputs' products with its column
-    /// blocks (``ComputeContext/linearConcat(_:weight:bias:)``, no concatenation).
+    /// `self(concat(inputs, axis: -1))`, the inputs' products with the weight's column blocks
+    /// summed (no concatenation; a quantized weight needs blocks starting on groups, else it concatenates).
     public func concatenated(_ inputs: [Tensor], _ context: ComputeContext) -> Tensor {
-        if quantized != nil { return self(Tensor.concat(inputs, axis: -1, context: context), context) }
+        if let quantized {
+            if inputs.dropLast().allSatisfy({ $0.shape.last! % quantized.groupSize == 0 }) {
+                return context.quantizedLinearConcat(inputs, weight: quantized, bias: bias)
+            }
+            return self(Tensor.concat(inputs, axis: -1, context: context), context)
+        }
         return context.linearConcat(inputs, weight: weight, bias: bias)
     }
 }

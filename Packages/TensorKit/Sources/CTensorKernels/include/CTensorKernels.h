@@ -197,11 +197,12 @@ void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size
                          int32_t *sums);
 /// Bytes of one packed 16-column tile's codes for `path`.
 size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k);
-/// Packs the 16 columns n0 ..< n0+16 (zero past n) of packed weights (`words_per_row` uint32 per
-/// row) with their scales/biases (scale_dtype 0 float32, 1 bfloat16, 2 float16; [n][k/group]).
+/// Packs the 16 columns n0 ..< n0+16 (zero past n) of packed weights (rows `words_per_row` uint32
+/// apart; the first k codes of each row from `packed`) with their scales/biases (scale_dtype 0
+/// float32, 1 bfloat16, 2 float16; rows `groups_per_row` apart, k/group of them from `scales`).
 void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
-                     const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, void *codes,
-                     float *tile_scales, float *tile_biases);
+                     const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, size_t groups_per_row,
+                     void *codes, float *tile_scales, float *tile_biases);
 /// C[m, cols] (=|+=) for `tiles` consecutive packed tiles (codes, and [groups][16] scales/biases per
 /// tile) of `bits`-bit codes.
 void tk_q8_gemm_tiles(tk_q8_path path, const int8_t *qa, const float *sa, const int32_t *suma, size_t m, size_t k,
