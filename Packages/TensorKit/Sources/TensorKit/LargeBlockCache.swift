@@ -19,7 +19,7 @@ public final class LargeBlockCache: Sendable {
     /// Blocks of this many bytes or more are cached; smaller ones come from the allocator.
     public static let threshold = 4 << 20
     /// Released bytes kept for reuse at most.
-    public static let cachedLimit = 512 << 20
+    public static let cachedLimit = 256 << 20
 
     private struct State {
         /// Released blocks per size class (addresses).
