@@ -281,6 +281,15 @@ struct Bench {
                     var yq = Tensor(zeros: [1])
                     let tq = best(3) { yq = try! qm(hiddenStates: x, encoderHiddenStates: text, timestep: 0.5, rope: rope, context: ctx) }
                     print(String(format: "klein-step -q %d best=%.3fs ratio to unquantized %.2f rel diff %.2e", bits, tq, tq / t, relDiff(yq, y, ctx)))
+                    // The weights' share of that error: float activations with the dequantized weights.
+                    let dq = RandomWeights(dtype: .float32)
+                    for (name, w) in weights.made {
+                        dq.made[name] = w.rank == 2 && w.shape[1] % 64 == 0
+                            ? try QuantizedMatrix.quantize(w, bits: bits, context: ctx).dequantized(context: ctx) : w
+                    }
+                    let wm = try Flux2Transformer2DModel(config: m.config, loader: WeightLoader(source: dq, component: "transformer"))
+                    let yw = try wm(hiddenStates: x, encoderHiddenStates: text, timestep: 0.5, rope: rope, context: ctx)
+                    print(String(format: "klein-step weights-only -q %d (float activations) rel diff %.2e", bits, relDiff(yw, y, ctx)))
                 }
                 withExtendedLifetime(y) {}
             }
