@@ -201,57 +201,72 @@ static void kernel_scalar(const int8_t *qa, const float *sa, const int32_t *suma
 #define TK_VNNI_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define TK_AVX2_ATTR __attribute__((target("avx2,fma")))
 
-// Up to 6 rows x 32 columns (two tiles) per call, AVX512-VNNI: per k-quad two weight loads, one
+// R rows (1..6, a compile-time constant per instance, so the 2R integer and 2R float accumulators
+// stay in registers) x 32 columns (two tiles), AVX512-VNNI: per k-quad two weight loads, one
 // broadcast per row, two vpdpbusd per row; the group's int32 sums are rescaled once per group.
-TK_VNNI_ATTR
+#define TK_VNNI_KERNEL(R)                                                                                          \
+TK_VNNI_ATTR                                                                                                       \
+static void kernel_vnni_##R(const int8_t *qa, const float *sa, const int32_t *suma, size_t k, size_t group,        \
+                            const uint8_t *c0, const uint8_t *c1, const float *sw0, const float *sw1,              \
+                            const float *bw0, const float *bw1, float *c, size_t ldc, size_t cols, int accumulate) { \
+    const size_t groups = k / group, quads = group / 4;                                                            \
+    __m512 out[R][2];                                                                                              \
+    for (int r = 0; r < R; r++) { out[r][0] = _mm512_setzero_ps(); out[r][1] = _mm512_setzero_ps(); }             \
+    for (size_t g = 0; g < groups; g++) {                                                                          \
+        __m512i acc[R][2];                                                                                         \
+        for (int r = 0; r < R; r++) { acc[r][0] = _mm512_setzero_si512(); acc[r][1] = _mm512_setzero_si512(); }   \
+        const uint8_t *w0p = c0 + g * quads * 64, *w1p = c1 + g * quads * 64;                                      \
+        const int8_t *ag = qa + g * group;                                                                         \
+        for (size_t p = 0; p < quads; p++) {                                                                       \
+            const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + p * 64));                                   \
+            const __m512i w1 = _mm512_loadu_si512((const void *)(w1p + p * 64));                                   \
+            for (int r = 0; r < R; r++) {                                                                          \
+                int32_t a4;                                                                                        \
+                memcpy(&a4, ag + (size_t)r * k + p * 4, 4);                                                        \
+                const __m512i va = _mm512_set1_epi32(a4);                                                          \
+                acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], w0, va);                                                \
+                acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], w1, va);                                                \
+            }                                                                                                      \
+        }                                                                                                          \
+        const __m512 vs0 = _mm512_loadu_ps(sw0 + g * 16), vb0 = _mm512_loadu_ps(bw0 + g * 16);                     \
+        const __m512 vs1 = _mm512_loadu_ps(sw1 + g * 16), vb1 = _mm512_loadu_ps(bw1 + g * 16);                     \
+        for (int r = 0; r < R; r++) {                                                                              \
+            const __m512 s = _mm512_set1_ps(sa[r * groups + g]);                                                   \
+            const __m512 sb = _mm512_set1_ps(sa[r * groups + g] * (float)suma[r * groups + g]);                   \
+            out[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(s, vs0), _mm512_fmadd_ps(sb, vb0, out[r][0])); \
+            out[r][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(s, vs1), _mm512_fmadd_ps(sb, vb1, out[r][1])); \
+        }                                                                                                          \
+    }                                                                                                              \
+    const __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);                           \
+    const __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1)); \
+    for (int r = 0; r < R; r++) {                                                                                  \
+        __m512 v0 = out[r][0], v1 = out[r][1];                                                                     \
+        if (accumulate) {                                                                                          \
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c + r * ldc));                                        \
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));                                   \
+        }                                                                                                          \
+        _mm512_mask_storeu_ps(c + r * ldc, m0, v0);                                                                \
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);                                                           \
+    }                                                                                                              \
+}
+TK_VNNI_KERNEL(1)
+TK_VNNI_KERNEL(2)
+TK_VNNI_KERNEL(3)
+TK_VNNI_KERNEL(4)
+TK_VNNI_KERNEL(5)
+TK_VNNI_KERNEL(6)
+#undef TK_VNNI_KERNEL
+
 static void kernel_vnni(const int8_t *qa, const float *sa, const int32_t *suma, size_t rows, size_t k, size_t group,
                         const uint8_t *c0, const uint8_t *c1, const float *sw0, const float *sw1, const float *bw0,
                         const float *bw1, float *c, size_t ldc, size_t cols, int accumulate) {
-    const size_t groups = k / group, quads = group / 4;
-    __m512 out[6][2];
-    for (int r = 0; r < 6; r++) { out[r][0] = _mm512_setzero_ps(); out[r][1] = _mm512_setzero_ps(); }
-    for (size_t g = 0; g < groups; g++) {
-        __m512i acc[6][2];
-        for (int r = 0; r < 6; r++) { acc[r][0] = _mm512_setzero_si512(); acc[r][1] = _mm512_setzero_si512(); }
-        const uint8_t *w0p = c0 + g * quads * 64, *w1p = c1 + g * quads * 64;
-        const int8_t *ag = qa + g * group;
-#define TK_VNNI_STEP(R) { \
-            int32_t a4; memcpy(&a4, ag + (R) * k + p * 4, 4); \
-            const __m512i va = _mm512_set1_epi32(a4); \
-            acc[R][0] = _mm512_dpbusd_epi32(acc[R][0], w0, va); \
-            acc[R][1] = _mm512_dpbusd_epi32(acc[R][1], w1, va); }
-        if (rows == 6) {
-            for (size_t p = 0; p < quads; p++) {
-                const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + p * 64));
-                const __m512i w1 = _mm512_loadu_si512((const void *)(w1p + p * 64));
-                TK_VNNI_STEP(0) TK_VNNI_STEP(1) TK_VNNI_STEP(2) TK_VNNI_STEP(3) TK_VNNI_STEP(4) TK_VNNI_STEP(5)
-            }
-        } else {
-            for (size_t p = 0; p < quads; p++) {
-                const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + p * 64));
-                const __m512i w1 = _mm512_loadu_si512((const void *)(w1p + p * 64));
-                for (size_t r = 0; r < rows; r++) TK_VNNI_STEP(r)
-            }
-        }
-#undef TK_VNNI_STEP
-        const __m512 vs0 = _mm512_loadu_ps(sw0 + g * 16), vb0 = _mm512_loadu_ps(bw0 + g * 16);
-        const __m512 vs1 = _mm512_loadu_ps(sw1 + g * 16), vb1 = _mm512_loadu_ps(bw1 + g * 16);
-        for (size_t r = 0; r < rows; r++) {
-            const __m512 s = _mm512_set1_ps(sa[r * groups + g]), sb = _mm512_set1_ps(sa[r * groups + g] * (float)suma[r * groups + g]);
-            out[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(s, vs0), _mm512_fmadd_ps(sb, vb0, out[r][0]));
-            out[r][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(s, vs1), _mm512_fmadd_ps(sb, vb1, out[r][1]));
-        }
-    }
-    const __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
-    const __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
-    for (size_t r = 0; r < rows; r++) {
-        __m512 v0 = out[r][0], v1 = out[r][1];
-        if (accumulate) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
-        }
-        _mm512_mask_storeu_ps(c + r * ldc, m0, v0);
-        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
+    switch (rows) {
+    case 6: kernel_vnni_6(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
+    case 5: kernel_vnni_5(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
+    case 4: kernel_vnni_4(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
+    case 3: kernel_vnni_3(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
+    case 2: kernel_vnni_2(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
+    default: kernel_vnni_1(qa, sa, suma, k, group, c0, c1, sw0, sw1, bw0, bw1, c, ldc, cols, accumulate); break;
     }
 }
 
