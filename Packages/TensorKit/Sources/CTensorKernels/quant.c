@@ -270,60 +270,81 @@ static void kernel_vnni(const int8_t *qa, const float *sa, const int32_t *suma, 
     }
 }
 
-// Up to 4 rows x 16 columns per call, AVX2: vpmaddubsw (u8 codes x s8 activations -> pairs in
-// 16 bits) and vpmaddwd with ones (-> 32 bits). A pair of products reaches 2·15·127 for codes below
-// 16 and 2·63·127 for 6-bit codes, both inside int16; 7- and 8-bit codes are split into nibbles
-// (code = 16·hi + lo), each nibble's pairs inside int16, recombined in 32 bits: never saturates.
-TK_AVX2_ATTR
+// R rows (1..4, compile-time per instance: the integer sums stay in registers) x 16 columns, AVX2:
+// vpmaddubsw (u8 codes x s8 activations -> pairs in 16 bits) and vpmaddwd with ones (-> 32 bits).
+// A pair of products reaches 2·15·127 for codes below 16 and 2·63·127 for 6-bit codes, both inside
+// int16; 7- and 8-bit codes are split into nibbles (code = 16·hi + lo), each nibble's pairs inside
+// int16, recombined in 32 bits: never saturates. The float results live in memory (16 registers).
+#define TK_AVX2_KERNEL(R)                                                                                          \
+TK_AVX2_ATTR                                                                                                       \
+static void kernel_avx2_##R(const int8_t *qa, const float *sa, const int32_t *suma, size_t k, size_t group,        \
+                            const uint8_t *codes, int wide, const float *sw, const float *bw, float *c, size_t ldc, \
+                            size_t cols, int accumulate) {                                                         \
+    const size_t groups = k / group, quads = group / 4;                                                            \
+    const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16), low = _mm256_set1_epi8(0x0f);     \
+    float out[R][16] __attribute__((aligned(32)));                                                                 \
+    memset(out, 0, sizeof out);                                                                                    \
+    for (size_t g = 0; g < groups; g++) {                                                                          \
+        __m256i acc[R][2];                                                                                         \
+        for (int r = 0; r < R; r++) { acc[r][0] = _mm256_setzero_si256(); acc[r][1] = _mm256_setzero_si256(); }   \
+        const uint8_t *wg = codes + g * quads * 64;                                                                \
+        const int8_t *ag = qa + g * group;                                                                         \
+        if (wide) {                                                                                                \
+            for (size_t p = 0; p < quads; p++) {                                                                   \
+                const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 64));                             \
+                const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32));                        \
+                const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(w0, 4), low), l0 = _mm256_and_si256(w0, low); \
+                const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), low), l1 = _mm256_and_si256(w1, low); \
+                for (int r = 0; r < R; r++) {                                                                      \
+                    int32_t a4; memcpy(&a4, ag + (size_t)r * k + p * 4, 4);                                        \
+                    const __m256i va = _mm256_set1_epi32(a4);                                                      \
+                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h0, va), sixteen), \
+                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l0, va), ones))); \
+                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h1, va), sixteen), \
+                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l1, va), ones))); \
+                }                                                                                                  \
+            }                                                                                                      \
+        } else {                                                                                                   \
+            for (size_t p = 0; p < quads; p++) {                                                                   \
+                const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 64));                             \
+                const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32));                        \
+                for (int r = 0; r < R; r++) {                                                                      \
+                    int32_t a4; memcpy(&a4, ag + (size_t)r * k + p * 4, 4);                                        \
+                    const __m256i va = _mm256_set1_epi32(a4);                                                      \
+                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(w0, va), ones)); \
+                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w1, va), ones)); \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+        for (int h = 0; h < 2; h++) {                                                                              \
+            const __m256 vs = _mm256_loadu_ps(sw + g * 16 + h * 8), vb = _mm256_loadu_ps(bw + g * 16 + h * 8);     \
+            for (int r = 0; r < R; r++) {                                                                          \
+                const float s = sa[r * groups + g];                                                                \
+                __m256 o = _mm256_load_ps(out[r] + h * 8);                                                         \
+                o = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(s), vs), o);        \
+                o = _mm256_fmadd_ps(_mm256_set1_ps(s * (float)suma[r * groups + g]), vb, o);                       \
+                _mm256_store_ps(out[r] + h * 8, o);                                                                \
+            }                                                                                                      \
+        }                                                                                                          \
+    }                                                                                                              \
+    for (int r = 0; r < R; r++)                                                                                    \
+        for (size_t j = 0; j < cols && j < 16; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + out[r][j]; \
+}
+TK_AVX2_KERNEL(1)
+TK_AVX2_KERNEL(2)
+TK_AVX2_KERNEL(3)
+TK_AVX2_KERNEL(4)
+#undef TK_AVX2_KERNEL
+
 static void kernel_avx2(const int8_t *qa, const float *sa, const int32_t *suma, size_t rows, size_t k, size_t group,
                         const uint8_t *codes, int wide, const float *sw, const float *bw, float *c, size_t ldc,
                         size_t cols, int accumulate) {
-    const size_t groups = k / group, quads = group / 4;
-    const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16), low = _mm256_set1_epi8(0x0f);
-    // 16 ymm registers: the integer sums stay in registers, the float results in memory (L1).
-    float out[4][16] __attribute__((aligned(32)));
-    memset(out, 0, sizeof out);
-    for (size_t g = 0; g < groups; g++) {
-        __m256i acc[4][2];
-        for (int r = 0; r < 4; r++) { acc[r][0] = _mm256_setzero_si256(); acc[r][1] = _mm256_setzero_si256(); }
-        const uint8_t *wg = codes + g * quads * 64;
-        const int8_t *ag = qa + g * group;
-        for (size_t p = 0; p < quads; p++) {
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 64));
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32));
-            if (wide) {
-                const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(w0, 4), low), l0 = _mm256_and_si256(w0, low);
-                const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), low), l1 = _mm256_and_si256(w1, low);
-                for (size_t r = 0; r < rows; r++) {
-                    int32_t a4; memcpy(&a4, ag + r * k + p * 4, 4);
-                    const __m256i va = _mm256_set1_epi32(a4);
-                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h0, va), sixteen),
-                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l0, va), ones)));
-                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h1, va), sixteen),
-                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l1, va), ones)));
-                }
-            } else {
-                for (size_t r = 0; r < rows; r++) {
-                    int32_t a4; memcpy(&a4, ag + r * k + p * 4, 4);
-                    const __m256i va = _mm256_set1_epi32(a4);
-                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(w0, va), ones));
-                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(w1, va), ones));
-                }
-            }
-        }
-        for (size_t h = 0; h < 2; h++) {
-            const __m256 vs = _mm256_loadu_ps(sw + g * 16 + h * 8), vb = _mm256_loadu_ps(bw + g * 16 + h * 8);
-            for (size_t r = 0; r < rows; r++) {
-                const float s = sa[r * groups + g];
-                __m256 o = _mm256_load_ps(out[r] + h * 8);
-                o = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]), _mm256_mul_ps(_mm256_set1_ps(s), vs), o);
-                o = _mm256_fmadd_ps(_mm256_set1_ps(s * (float)suma[r * groups + g]), vb, o);
-                _mm256_store_ps(out[r] + h * 8, o);
-            }
-        }
+    switch (rows) {
+    case 4: kernel_avx2_4(qa, sa, suma, k, group, codes, wide, sw, bw, c, ldc, cols, accumulate); break;
+    case 3: kernel_avx2_3(qa, sa, suma, k, group, codes, wide, sw, bw, c, ldc, cols, accumulate); break;
+    case 2: kernel_avx2_2(qa, sa, suma, k, group, codes, wide, sw, bw, c, ldc, cols, accumulate); break;
+    default: kernel_avx2_1(qa, sa, suma, k, group, codes, wide, sw, bw, c, ldc, cols, accumulate); break;
     }
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < cols && j < 16; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.0f) + out[r][j];
 }
 #endif
 
