@@ -272,16 +272,17 @@ static void kernel_vnni(const int8_t *qa, const float *sa, const int32_t *suma, 
 
 // R rows (1..4, compile-time per instance: the integer sums stay in registers) x 16 columns, AVX2:
 // vpmaddubsw (u8 codes x s8 activations -> pairs in 16 bits) and vpmaddwd with ones (-> 32 bits).
-// A pair of products reaches 2·15·127 for codes below 16 and 2·63·127 for 6-bit codes, both inside
-// int16; 7- and 8-bit codes are split into nibbles (code = 16·hi + lo), each nibble's pairs inside
-// int16, recombined in 32 bits: never saturates. The float results live in memory (16 registers).
+// A pair of products reaches 2·63·127 for codes up to 6 bits, inside int16; 7- and 8-bit codes go
+// in as d = c - 128, |d| (at most 128, unsigned) times the activations with d's sign (pairs reach
+// 2·128·127), then 128·Σa is added back in 32 bits: never saturates. The float results live in
+// memory (16 registers).
 #define TK_AVX2_KERNEL(R)                                                                                          \
 TK_AVX2_ATTR                                                                                                       \
 static void kernel_avx2_##R(const int8_t *qa, const float *sa, const int32_t *suma, size_t k, size_t group,        \
                             const uint8_t *codes, int wide, const float *sw, const float *bw, float *c, size_t ldc, \
                             size_t cols, int accumulate) {                                                         \
     const size_t groups = k / group, quads = group / 4;                                                            \
-    const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16), low = _mm256_set1_epi8(0x0f);     \
+    const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);                               \
     float out[R][16] __attribute__((aligned(32)));                                                                 \
     memset(out, 0, sizeof out);                                                                                    \
     for (size_t g = 0; g < groups; g++) {                                                                          \
@@ -290,19 +291,24 @@ static void kernel_avx2_##R(const int8_t *qa, const float *sa, const int32_t *su
         const uint8_t *wg = codes + g * quads * 64;                                                                \
         const int8_t *ag = qa + g * group;                                                                         \
         if (wide) {                                                                                                \
+            /* Codes as signed d = c - 128, their signs moved onto the activations: vpmaddubsw(|d|,     \
+               a·sign(d)) with |d| <= 128 unsigned and |a| <= 127: pairs reach 2·128·127 < 2^15; the    \
+               128·Σa taken out is added back below. */                                                   \
             for (size_t p = 0; p < quads; p++) {                                                                   \
-                const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + p * 64));                             \
-                const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32));                        \
-                const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(w0, 4), low), l0 = _mm256_and_si256(w0, low); \
-                const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), low), l1 = _mm256_and_si256(w1, low); \
+                const __m256i d0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(wg + p * 64)), flip);     \
+                const __m256i d1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(wg + p * 64 + 32)), flip); \
+                const __m256i m0 = _mm256_abs_epi8(d0), m1 = _mm256_abs_epi8(d1);                                  \
                 for (int r = 0; r < R; r++) {                                                                      \
                     int32_t a4; memcpy(&a4, ag + (size_t)r * k + p * 4, 4);                                        \
                     const __m256i va = _mm256_set1_epi32(a4);                                                      \
-                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h0, va), sixteen), \
-                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l0, va), ones))); \
-                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(h1, va), sixteen), \
-                                                                             _mm256_madd_epi16(_mm256_maddubs_epi16(l1, va), ones))); \
+                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(m0, _mm256_sign_epi8(va, d0)), ones)); \
+                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(m1, _mm256_sign_epi8(va, d1)), ones)); \
                 }                                                                                                  \
+            }                                                                                                      \
+            for (int r = 0; r < R; r++) {                                                                          \
+                const __m256i back = _mm256_set1_epi32(128 * suma[r * groups + g]);                                \
+                acc[r][0] = _mm256_add_epi32(acc[r][0], back);                                                     \
+                acc[r][1] = _mm256_add_epi32(acc[r][1], back);                                                     \
             }                                                                                                      \
         } else {                                                                                                   \
             for (size_t p = 0; p < quads; p++) {                                                                   \
