@@ -25,7 +25,9 @@ extension ComputeContext {
         let m = x.count / max(k, 1)
         let yp = y.mutableFloatPointer()
         fillBias(bias, rows: m, n: n, offset: 0, into: yp)
-        quantizedProduct(x, weight: weight, rows: 0..<n, columns: 0..<k, y: yp, ldc: n, accumulate: bias != nil, path: path)
+        let a = quantizeActivations(x, k: k, group: weight.groupSize)
+        defer { release(a) }
+        quantizedProduct(a, weight: weight, rows: 0..<n, columns: 0..<k, y: yp, ldc: n, accumulate: bias != nil, path: path)
         return y
     }
 
@@ -38,6 +40,8 @@ extension ComputeContext {
         precondition(x.rank >= 1 && x.shape.last == k, "quantized linear input \(x.shape) does not end in K=\(k)")
         if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
         let m = x.count / max(k, 1)
+        let a = quantizeActivations(x, k: k, group: weight.groupSize)  // once for every part
+        defer { release(a) }
         var parts: [Tensor] = []
         var row = 0
         for size in sizes {
@@ -46,7 +50,7 @@ extension ComputeContext {
             var y = Tensor(uninitialized: shape, dtype: .float32)
             let yp = y.mutableFloatPointer()
             fillBias(bias, rows: m, n: size, offset: row, into: yp)
-            quantizedProduct(x, weight: weight, rows: row..<(row + size), columns: 0..<k, y: yp, ldc: size, accumulate: bias != nil)
+            quantizedProduct(a, weight: weight, rows: row..<(row + size), columns: 0..<k, y: yp, ldc: size, accumulate: bias != nil)
             parts.append(y)
             row += size
         }
@@ -74,7 +78,9 @@ extension ComputeContext {
         for input in inputs {
             let ki = input.shape.last!
             if ki == 0 { continue }
-            quantizedProduct(input, weight: weight, rows: 0..<n, columns: column..<(column + ki), y: yp, ldc: n, accumulate: accumulate)
+            let a = quantizeActivations(input, k: ki, group: weight.groupSize)
+            quantizedProduct(a, weight: weight, rows: 0..<n, columns: column..<(column + ki), y: yp, ldc: n, accumulate: accumulate)
+            release(a)
             accumulate = true
             column += ki
         }
@@ -90,28 +96,46 @@ extension ComputeContext {
         withExtendedLifetime(b) {}
     }
 
-    /// `y[:, 0..<rows.count] (+)= x · W[rows, columns]ᵀ` (ldc: y's row stride); `columns` starts on
-    /// a group and x is `[..., columns.count]`.
-    private func quantizedProduct(_ x: Tensor, weight: QuantizedMatrix, rows: Range<Int>, columns: Range<Int>,
+    /// Rows of x quantized per group to int8 (workspace buffers: `release` gives them back).
+    private struct QuantizedActivations {
+        let q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>
+        let m: Int, k: Int, groups: Int
+    }
+
+    /// `x` `[..., k]` as int8 per row and group of `group` (scale max|x|/127), in parallel.
+    private func quantizeActivations(_ x: Tensor, k: Int, group: Int) -> QuantizedActivations {
+        let m = k == 0 ? 0 : x.count / k, groups = k / group
+        let a = QuantizedActivations(q: workspaces.take(Int8.self, m * k), scales: workspaces.take(Float.self, m * groups),
+                                     sums: workspaces.take(Int32.self, m * groups), m: m, k: k, groups: groups)
+        let xf = x.toFloat32(context: self)
+        let box = UncheckedSendable(a)
+        withExtendedLifetime(xf) {
+            let xp = UncheckedSendable(xf.floatPointer)
+            parallelChunks(m) { _, r in
+                tk_q8_quantize_rows(xp.value + r.lowerBound * k, k, r.count, k, group, box.value.q + r.lowerBound * k,
+                                    box.value.scales + r.lowerBound * groups, box.value.sums + r.lowerBound * groups)
+            }
+        }
+        return a
+    }
+
+    private func release(_ a: QuantizedActivations) {
+        workspaces.give(a.q, a.m * a.k)
+        workspaces.give(a.scales, a.m * a.groups)
+        workspaces.give(a.sums, a.m * a.groups)
+    }
+
+    /// `y[:, 0..<rows.count] (+)= x · W[rows, columns]ᵀ` (ldc: y's row stride) for activations
+    /// quantized with the weight's group size; `columns` starts on a group and is `a.k` wide.
+    private func quantizedProduct(_ a: QuantizedActivations, weight: QuantizedMatrix, rows: Range<Int>, columns: Range<Int>,
                                   y: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, path: QuantKernelPath? = nil) {
         let kernels = path ?? .best
         precondition(kernels.isSupported, "quantized kernel path \(kernels) is not supported by this CPU")
         let group = weight.groupSize, k = columns.count, n = rows.count
-        precondition(columns.lowerBound % group == 0 && k % group == 0, "column block \(columns) is not made of whole groups")
-        let m = x.count / max(k, 1), groups = k / group
+        precondition(columns.lowerBound % group == 0 && k % group == 0 && k == a.k, "column block \(columns) is not made of whole groups")
+        let m = a.m, groups = a.groups
         if m == 0 || n == 0 || k == 0 { return }
-        let xf = x.toFloat32(context: self)
-        let qa = workspaces.take(Int8.self, m * k), sa = workspaces.take(Float.self, m * groups)
-        let suma = workspaces.take(Int32.self, m * groups)
-        defer { workspaces.give(qa, m * k); workspaces.give(sa, m * groups); workspaces.give(suma, m * groups) }
-        let qaBox = UncheckedSendable(qa), saBox = UncheckedSendable(sa), sumBox = UncheckedSendable(suma)
-        withExtendedLifetime(xf) {
-            let xp = UncheckedSendable(xf.floatPointer)
-            parallelChunks(m) { _, r in
-                tk_q8_quantize_rows(xp.value + r.lowerBound * k, k, r.count, k, group, qaBox.value + r.lowerBound * k,
-                                    saBox.value + r.lowerBound * groups, sumBox.value + r.lowerBound * groups)
-            }
-        }
+        let qaBox = UncheckedSendable(a.q), saBox = UncheckedSendable(a.scales), sumBox = UncheckedSendable(a.sums)
         let tiles = (n + 15) / 16
         let codeBytes = tk_q8_tile_code_bytes(kernels.cValue, k)
         let scaleDType: Int32 = weight.scales.dtype == .float32 ? 0 : (weight.scales.dtype == .bfloat16 ? 1 : 2)
