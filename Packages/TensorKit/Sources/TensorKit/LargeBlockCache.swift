@@ -5,21 +5,23 @@ import Glibc
 import Darwin
 #endif
 
-/// The process's cache of large tensor blocks (4 MiB or more): mapped from the OS in size classes
-/// (at most 12.5 % above the request), and on release kept for the next tensor of the same class
-/// instead of being unmapped, up to ``cachedLimit`` bytes (the oldest released blocks go first).
+/// A cache of large memory blocks (4 MiB or more): mapped from the OS in size classes (at most
+/// 12.5 % above the request), and on release kept for the next request of the same class instead
+/// of being unmapped, up to ``cachedLimit`` bytes (the oldest released blocks go first).
 ///
-/// Every step of a transformer allocates the same activations again; without the cache each one
-/// was fresh memory from the OS, paid for with one page fault per 4 KiB (a full-width Z-Image
-/// block: ~600 k faults, a fifth of its time on 2 cores, more on 16 where the faults contend).
-/// Thread-safe; one instance per process (``shared``), since tensors outlive contexts.
+/// Every step of a transformer allocates the same activations and kernel workspaces again;
+/// without the cache each was fresh memory from the OS, paid for with one page fault per 4 KiB (a
+/// full-width Z-Image block: ~600 k faults, a fifth of its time on 2 cores, more on 16 where the
+/// faults contend), and glibc's arenas kept gigabytes of freed panels. Two kinds of instance:
+/// ``shared`` for tensors (bounded; tensors outlive contexts) and one per ``WorkspacePool``
+/// (unbounded: a context's workspace sizes repeat every call). Thread-safe.
 public final class LargeBlockCache: Sendable {
-    /// The cache of this process.
-    public static let shared = LargeBlockCache()
+    /// The cache of tensor storage in this process (at most 256 MiB of released blocks kept).
+    public static let shared = LargeBlockCache(cachedLimit: 256 << 20)
     /// Blocks of this many bytes or more are cached; smaller ones come from the allocator.
     public static let threshold = 4 << 20
     /// Released bytes kept for reuse at most.
-    public static let cachedLimit = 256 << 20
+    public let cachedLimit: Int
 
     private struct State {
         /// Released blocks per size class (addresses).
@@ -31,7 +33,13 @@ public final class LargeBlockCache: Sendable {
     }
     private let state = Mutex(State())
 
-    private init() {}
+    /// A cache keeping at most `cachedLimit` released bytes (`Int.max`: every block is kept until
+    /// the cache goes).
+    public init(cachedLimit: Int) {
+        self.cachedLimit = cachedLimit
+    }
+
+    deinit { releaseCached() }
 
     /// The size class of a request of `bytes` (≥ ``threshold``): rounded up to an eighth of its
     /// power of two.
@@ -42,8 +50,9 @@ public final class LargeBlockCache: Sendable {
         return (bytes + step - 1) / step * step
     }
 
-    /// A block of at least `bytes` (≥ ``threshold``), page aligned; contents undefined.
-    func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+    /// A block of at least `bytes` (≥ ``threshold``), page aligned, and whether it was mapped
+    /// just now (then it holds zeros); a reused block's contents are undefined.
+    func take(_ bytes: Int) -> (pointer: UnsafeMutableRawPointer, fresh: Bool) {
         let size = LargeBlockCache.sizeClass(bytes)
         let reused: UInt? = state.withLock { s in
             guard let a = s.free[size]?.popLast() else { return nil }
@@ -51,11 +60,11 @@ public final class LargeBlockCache: Sendable {
             if let i = s.order.lastIndex(where: { $0.address == a }) { s.order.remove(at: i) }
             return a
         }
-        if let reused { return UnsafeMutableRawPointer(bitPattern: reused)! }
+        if let reused { return (UnsafeMutableRawPointer(bitPattern: reused)!, false) }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let p, p != MAP_FAILED else { fatalError("out of memory: cannot map \(size) bytes") }
         state.withLock { $0.mappedBytes += size }
-        return p
+        return (p, true)
     }
 
     /// Gives back a block from ``take(_:)`` of the same `bytes`.
@@ -67,7 +76,7 @@ public final class LargeBlockCache: Sendable {
             s.order.append((size, a))
             s.cachedBytes += size
             var out: [(size: Int, address: UInt)] = []
-            while s.cachedBytes > LargeBlockCache.cachedLimit, !s.order.isEmpty {
+            while s.cachedBytes > cachedLimit, !s.order.isEmpty {
                 let old = s.order.removeFirst()
                 if let i = s.free[old.size]?.firstIndex(of: old.address) { s.free[old.size]!.remove(at: i) }
                 s.cachedBytes -= old.size

@@ -32,20 +32,26 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Allocates `byteCount` zeroed bytes, 64-byte aligned.
     public convenience init(zeroedByteCount byteCount: Int) {
-        self.init(uninitializedByteCount: byteCount)
-        memset(pointer, 0, max(byteCount, 64))
+        self.init(byteCount: byteCount, zeroed: true)
     }
 
     /// Allocates `byteCount` uninitialised bytes, 64-byte aligned (the caller fills them); large
     /// blocks come from ``LargeBlockCache``.
-    public init(uninitializedByteCount byteCount: Int) {
+    public convenience init(uninitializedByteCount byteCount: Int) {
+        self.init(byteCount: byteCount, zeroed: false)
+    }
+
+    private init(byteCount: Int, zeroed: Bool) {
+        var fresh = false
         if byteCount >= LargeBlockCache.threshold {
-            pointer = LargeBlockCache.shared.take(byteCount)
+            (pointer, fresh) = LargeBlockCache.shared.take(byteCount)
             isCachedBlock = true
         } else {
             pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
             isCachedBlock = false
         }
+        // A freshly mapped block already reads as zeros.
+        if zeroed && !fresh { memset(pointer, 0, max(byteCount, 64)) }
         self.byteCount = byteCount
         backing = .owned
         ownsPointer = true

@@ -35,13 +35,13 @@ final class LargeBlockCacheTests: XCTestCase {
         cache.releaseCached()
         let block = 40 << 20
         var tensors: [Tensor] = []
-        for _ in 0..<(LargeBlockCache.cachedLimit / block + 4) {
+        for _ in 0..<(LargeBlockCache.shared.cachedLimit / block + 4) {
             tensors.append(Tensor(uninitialized: [block / 4], dtype: .float32))  // untouched: no resident pages
         }
-        XCTAssertGreaterThan(cache.mappedBytes, LargeBlockCache.cachedLimit)
+        XCTAssertGreaterThan(cache.mappedBytes, LargeBlockCache.shared.cachedLimit)
         tensors.removeAll()
-        XCTAssertGreaterThan(cache.cachedBytes, LargeBlockCache.cachedLimit - block, "up to the limit is kept")
-        XCTAssertLessThanOrEqual(cache.cachedBytes, LargeBlockCache.cachedLimit, "the oldest released blocks were unmapped")
+        XCTAssertGreaterThan(cache.cachedBytes, LargeBlockCache.shared.cachedLimit - block, "up to the limit is kept")
+        XCTAssertLessThanOrEqual(cache.cachedBytes, LargeBlockCache.shared.cachedLimit, "the oldest released blocks were unmapped")
         cache.releaseCached()
         XCTAssertEqual(cache.cachedBytes, 0)
         XCTAssertEqual(cache.mappedBytes, 0, "no block is in use by a tensor now")
