@@ -134,12 +134,9 @@ void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size
 // Weight tiles: 16 columns; codes as u8 quads [k/4][16][4] (every path); scales and biases as
 // float [groups][16]; zero past n.
 
-size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k) { (void)path; return k * 16; }
-
-void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
+void tk_q8_pack_tile(const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
                      const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, size_t groups_per_row,
                      void *codes, float *tile_scales, float *tile_biases) {
-    (void)path;
     const size_t groups = k / group;
     uint8_t row[16384];
     for (size_t j = 0; j < 16; j++) {
@@ -369,7 +366,7 @@ void tk_q8_gemm_tiles(tk_q8_path path, const int8_t *qa, const float *sa, const 
                       size_t cols, float *c, size_t ldc, int accumulate) {
     // `tiles` packed tiles (16 columns each; `cols` valid columns in all), all m rows; the
     // AVX512-VNNI kernel takes the tiles in pairs and 6 rows at a time.
-    const size_t groups = k / group, code_bytes = tk_q8_tile_code_bytes(path, k);
+    const size_t groups = k / group, code_bytes = k * 16;
     const uint8_t *cb = (const uint8_t *)codes;
     for (size_t t = 0; t < tiles; ) {
         const size_t col0 = t * 16;

@@ -137,7 +137,7 @@ extension ComputeContext {
         if m == 0 || n == 0 || k == 0 { return }
         let qaBox = UncheckedSendable(a.q), saBox = UncheckedSendable(a.scales), sumBox = UncheckedSendable(a.sums)
         let tiles = (n + 15) / 16
-        let codeBytes = tk_q8_tile_code_bytes(kernels.cValue, k)
+        let codeBytes = k * 16  // one tile: k/4 quads x 16 columns x 4 codes
         let scaleDType: Int32 = weight.scales.dtype == .float32 ? 0 : (weight.scales.dtype == .bfloat16 ? 1 : 2)
         let words = weight.packed.shape[1], bits = Int32(weight.bits), acc: Int32 = accumulate ? 1 : 0
         // The block's first word and group within each row (columns start on a group, and a group
@@ -158,7 +158,7 @@ extension ComputeContext {
                 for pair in range {
                     let t0 = pair * 2, count = min(2, tiles - t0)
                     for i in 0..<count {
-                        tk_q8_pack_tile(kernels.cValue, pp.value, words, bits, sp.value, bp.value, scaleDType, (t0 + i) * 16, n, k, group,
+                        tk_q8_pack_tile(pp.value, words, bits, sp.value, bp.value, scaleDType, (t0 + i) * 16, n, k, group,
                                         totalGroups, codes + i * codeBytes, ts + i * groups * 16, tb + i * groups * 16)
                     }
                     tk_q8_gemm_tiles(kernels.cValue, qaBox.value, saBox.value, sumBox.value, m, k, group, bits, codes, ts, tb, count,

@@ -195,12 +195,11 @@ int tk_q8_path_supported(tk_q8_path path);
 /// Activations to symmetric int8 per row and group: q (rows x k), scales and sums (rows x k/group).
 void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
                          int32_t *sums);
-/// Bytes of one packed 16-column tile's codes for `path`.
-size_t tk_q8_tile_code_bytes(tk_q8_path path, size_t k);
 /// Packs the 16 columns n0 ..< n0+16 (zero past n) of packed weights (rows `words_per_row` uint32
-/// apart; the first k codes of each row from `packed`) with their scales/biases (scale_dtype 0
+/// apart; the first k codes of each row from `packed`) into 16·k bytes of codes, quads
+/// [k/4][16][4] (every kernel path reads this layout), with their scales/biases (scale_dtype 0
 /// float32, 1 bfloat16, 2 float16; rows `groups_per_row` apart, k/group of them from `scales`).
-void tk_q8_pack_tile(tk_q8_path path, const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
+void tk_q8_pack_tile(const uint32_t *packed, size_t words_per_row, int bits, const void *scales,
                      const void *biases, int scale_dtype, size_t n0, size_t n, size_t k, size_t group, size_t groups_per_row,
                      void *codes, float *tile_scales, float *tile_biases);
 /// C[m, cols] (=|+=) for `tiles` consecutive packed tiles (codes, and [groups][16] scales/biases per
