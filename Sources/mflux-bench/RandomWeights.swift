@@ -36,4 +36,17 @@ final class RandomWeights: TensorSource, @unchecked Sendable {
         }
         made[name] = Tensor(shape: shape, floats: v).converted(to: dtype, context: context)
     }
+
+    /// Builds a module with `make`, creating every tensor it asks for (with the shape it expects)
+    /// until it builds.
+    func build<M>(context: ComputeContext, _ make: (WeightLoader) throws(ModelError) -> M) throws(ModelError) -> M {
+        while true {
+            do throws(ModelError) {
+                return try make(WeightLoader(source: self, component: "transformer"))
+            } catch {
+                guard case let .missingTensor(_, name, shape) = error else { throw error }
+                self.make(name, shape: shape, context: context)
+            }
+        }
+    }
 }
