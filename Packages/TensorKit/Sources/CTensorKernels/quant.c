@@ -97,11 +97,10 @@ static void quantize_rows_avx512(const float *x, size_t ldx, size_t rows, size_t
 }
 #endif
 
-void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
-                         int32_t *sums) {
+void tk_q8_quantize_rows(tk_q8_path path, const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q,
+                         float *scales, int32_t *sums) {
 #if defined(__x86_64__)
-    const uint32_t f = tk_cpu_features();
-    if ((f & TK_CPU_AVX512F) && (f & TK_CPU_AVX512BW) && group % 16 == 0) {
+    if (path == TK_Q8_AVX512VNNI && group % 16 == 0) {
         quantize_rows_avx512(x, ldx, rows, k, group, q, scales, sums);
         return;
     }

@@ -25,9 +25,10 @@ extension ComputeContext {
         let m = x.count / max(k, 1)
         let yp = y.mutableFloatPointer()
         fillBias(bias, rows: m, n: n, offset: 0, into: yp)
-        let a = quantizeActivations(x, k: k, group: weight.groupSize)
+        let kernels = resolved(path)
+        let a = quantizeActivations(x, k: k, group: weight.groupSize, path: kernels)
         defer { release(a) }
-        quantizedProduct(a, weight: weight, rows: 0..<n, columns: 0..<k, y: yp, ldc: n, accumulate: bias != nil, path: path)
+        quantizedProduct(a, weight: weight, rows: 0..<n, columns: 0..<k, y: yp, ldc: n, accumulate: bias != nil, path: kernels)
         return y
     }
 
@@ -40,7 +41,8 @@ extension ComputeContext {
         precondition(x.rank >= 1 && x.shape.last == k, "quantized linear input \(x.shape) does not end in K=\(k)")
         if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
         let m = x.count / max(k, 1)
-        let a = quantizeActivations(x, k: k, group: weight.groupSize)  // once for every part
+        let kernels = resolved(nil)
+        let a = quantizeActivations(x, k: k, group: weight.groupSize, path: kernels)  // once for every part
         defer { release(a) }
         var parts: [Tensor] = []
         var row = 0
@@ -50,7 +52,8 @@ extension ComputeContext {
             var y = Tensor(uninitialized: shape, dtype: .float32)
             let yp = y.mutableFloatPointer()
             fillBias(bias, rows: m, n: size, offset: row, into: yp)
-            quantizedProduct(a, weight: weight, rows: row..<(row + size), columns: 0..<k, y: yp, ldc: size, accumulate: bias != nil)
+            quantizedProduct(a, weight: weight, rows: row..<(row + size), columns: 0..<k, y: yp, ldc: size, accumulate: bias != nil,
+                             path: kernels)
             parts.append(y)
             row += size
         }
@@ -70,7 +73,7 @@ extension ComputeContext {
         precondition(inputs.dropLast().allSatisfy { $0.shape.last! % weight.groupSize == 0 },
                      "inputs' widths \(inputs.map { $0.shape.last! }) do not start on groups of \(weight.groupSize)")
         if let bias { precondition(bias.shape == [n], "linear bias \(bias.shape) is not [\(n)]") }
-        let m = Tensor.elementCount(lead)!
+        let m = Tensor.elementCount(lead)!, kernels = resolved(nil)
         var y = Tensor(uninitialized: lead + [n], dtype: .float32)
         let yp = y.mutableFloatPointer()
         fillBias(bias, rows: m, n: n, offset: 0, into: yp)
@@ -78,8 +81,9 @@ extension ComputeContext {
         for input in inputs {
             let ki = input.shape.last!
             if ki == 0 { continue }
-            let a = quantizeActivations(input, k: ki, group: weight.groupSize)
-            quantizedProduct(a, weight: weight, rows: 0..<n, columns: column..<(column + ki), y: yp, ldc: n, accumulate: accumulate)
+            let a = quantizeActivations(input, k: ki, group: weight.groupSize, path: kernels)
+            quantizedProduct(a, weight: weight, rows: 0..<n, columns: column..<(column + ki), y: yp, ldc: n, accumulate: accumulate,
+                             path: kernels)
             release(a)
             accumulate = true
             column += ki
@@ -96,14 +100,22 @@ extension ComputeContext {
         withExtendedLifetime(b) {}
     }
 
+    /// `path`, or the fastest this CPU runs; a path the CPU lacks is a programming error.
+    private func resolved(_ path: QuantKernelPath?) -> QuantKernelPath {
+        let kernels = path ?? .best
+        precondition(kernels.isSupported, "quantized kernel path \(kernels) is not supported by this CPU")
+        return kernels
+    }
+
     /// Rows of x quantized per group to int8 (workspace buffers: `release` gives them back).
     private struct QuantizedActivations {
         let q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>
         let m: Int, k: Int, groups: Int
     }
 
-    /// `x` `[..., k]` as int8 per row and group of `group` (scale max|x|/127), in parallel.
-    private func quantizeActivations(_ x: Tensor, k: Int, group: Int) -> QuantizedActivations {
+    /// `x` `[..., k]` as int8 per row and group of `group` (scale max|x|/127), in parallel, with
+    /// `path`'s vector width.
+    private func quantizeActivations(_ x: Tensor, k: Int, group: Int, path: QuantKernelPath) -> QuantizedActivations {
         let m = k == 0 ? 0 : x.count / k, groups = k / group
         let a = QuantizedActivations(q: workspaces.take(Int8.self, m * k), scales: workspaces.take(Float.self, m * groups),
                                      sums: workspaces.take(Int32.self, m * groups), m: m, k: k, groups: groups)
@@ -112,7 +124,7 @@ extension ComputeContext {
         withExtendedLifetime(xf) {
             let xp = UncheckedSendable(xf.floatPointer)
             parallelChunks(m) { _, r in
-                tk_q8_quantize_rows(xp.value + r.lowerBound * k, k, r.count, k, group, box.value.q + r.lowerBound * k,
+                tk_q8_quantize_rows(path.cValue, xp.value + r.lowerBound * k, k, r.count, k, group, box.value.q + r.lowerBound * k,
                                     box.value.scales + r.lowerBound * groups, box.value.sums + r.lowerBound * groups)
             }
         }
@@ -128,9 +140,7 @@ extension ComputeContext {
     /// `y[:, 0..<rows.count] (+)= x · W[rows, columns]ᵀ` (ldc: y's row stride) for activations
     /// quantized with the weight's group size; `columns` starts on a group and is `a.k` wide.
     private func quantizedProduct(_ a: QuantizedActivations, weight: QuantizedMatrix, rows: Range<Int>, columns: Range<Int>,
-                                  y: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, path: QuantKernelPath? = nil) {
-        let kernels = path ?? .best
-        precondition(kernels.isSupported, "quantized kernel path \(kernels) is not supported by this CPU")
+                                  y: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, path kernels: QuantKernelPath) {
         let group = weight.groupSize, k = columns.count, n = rows.count
         precondition(columns.lowerBound % group == 0 && k % group == 0 && k == a.k, "column block \(columns) is not made of whole groups")
         let m = a.m, groups = a.groups

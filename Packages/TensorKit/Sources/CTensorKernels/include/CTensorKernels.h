@@ -192,9 +192,10 @@ typedef enum {
 } tk_q8_path;
 
 int tk_q8_path_supported(tk_q8_path path);
-/// Activations to symmetric int8 per row and group: q (rows x k), scales and sums (rows x k/group).
-void tk_q8_quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q, float *scales,
-                         int32_t *sums);
+/// Activations to symmetric int8 per row and group: q (rows x k), scales and sums (rows x k/group);
+/// AVX-512 with the AVX512-VNNI path, C otherwise (the same values: ties to even either way).
+void tk_q8_quantize_rows(tk_q8_path path, const float *x, size_t ldx, size_t rows, size_t k, size_t group, int8_t *q,
+                         float *scales, int32_t *sums);
 /// Packs the 16 columns n0 ..< n0+16 (zero past n) of packed weights (rows `words_per_row` uint32
 /// apart; the first k codes of each row from `packed`) into 16·k bytes of codes, quads
 /// [k/4][16][4] (every kernel path reads this layout), with their scales/biases (scale_dtype 0
