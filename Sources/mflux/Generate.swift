@@ -34,6 +34,10 @@ struct Generate: ParsableCommand {
         if let dir = outputOptions.stepwiseImageOutputDir { callbacks.register(StepwiseImageWriter(directory: dir)) }
         var options = LoadOptions()
         if let bits = plan.quantize { options.quantization = try WeightQuantization(bits: bits, context: ctx) }
+        let stored = MfluxSavedFolder(path: plan.resolved.path)?.quantizationLevel
+        if let stored, let bits = plan.quantize {
+            Log.line("note: the model is stored quantized to \(stored) bits; the stored bits win over -q \(bits)")
+        }
         let generator = try ModelRegistry.generator(path: plan.resolved.path, residency: modelOptions.lowRam ? .lowMemory : .balanced,
                                                     callbacks: callbacks, options: options)
         let defaults = ModelRegistry.defaults(for: plan.resolved, generator: generator)
@@ -41,7 +45,7 @@ struct Generate: ParsableCommand {
         if plan.seedsWereDrawn { Log.line("seed\(plan.seeds.count > 1 ? "s" : ""): \(plan.seeds.map(String.init).joined(separator: " "))") }
         if !defaults.usesGuidance && sampling.guidance != nil { Log.line("note: this model ignores --guidance") }
         let writer = ImageOutput(path: outputOptions.output, severalSeeds: plan.seeds.count > 1, sidecar: outputOptions.metadata)
-        let pipeline = try ModelIndex.pipelineClass(modelPath: plan.resolved.path)
+        let pipeline = try ModelRegistry.modelClass(path: plan.resolved.path).pipelineClass
         let watcher = SignalCancellation(token: callbacks.cancellation)
         let start = Date()
         try withExtendedLifetime(watcher) {
@@ -53,7 +57,7 @@ struct Generate: ParsableCommand {
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
-                                                quantize: plan.quantize,
+                                                quantize: stored ?? plan.quantize,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

@@ -10,7 +10,7 @@ struct MFlux: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mflux",
         abstract: "State-of-the-art text-to-image models on any CPU.",
-        subcommands: [Generate.self, Info.self, Models.self, Tokenize.self, Inspect.self]
+        subcommands: [Generate.self, Save.self, Info.self, Models.self, Tokenize.self, Inspect.self]
     )
 
     @Flag(name: .long, help: "Print the version, the BLAS kernels in use, the kernel path and the thread counts.")

@@ -69,6 +69,12 @@ public enum ModelRegistry {
 
     /// The model class for the pipeline in `path`.
     public static func modelClass(path: String) throws(ModelError) -> any TextToImageModel.Type {
+        if let saved = MfluxSavedFolder(path: path) {
+            let transformer = try saved.component("transformer", naming: .identical)
+            if ZImageTurbo.isMfluxTransformer(try saved.component("transformer", naming: ZImageTransformer2DModel.mfluxNaming)) { return ZImageTurbo.self }
+            if Flux2Klein.isMfluxTransformer(try saved.component("transformer", naming: Flux2Transformer2DModel.mfluxNaming)) { return Flux2Klein.self }
+            throw .invalidConfig("\(path): saved by mflux \(saved.version), but its transformer (\(transformer.tensorNames.count) tensors) is neither Z-Image's nor FLUX.2-klein's")
+        }
         let cls = try ModelIndex.pipelineClass(modelPath: path)
         guard let m = models.first(where: { $0.pipelineClass == cls }) else {
             throw .invalidConfig("\(path): pipeline \(cls) is not supported (supported: \(models.map { $0.pipelineClass }.joined(separator: ", ")))")

@@ -126,4 +126,28 @@ public struct QuantizedMatrix: Sendable {
         }
         return out
     }
+
+    /// The rows `indices` as `scale·q + bias` in float32, `[indices.count, columns]` (a quantized
+    /// embedding lookup, as MLX's `QuantizedEmbedding` dequantizes the gathered rows).
+    public func dequantizedRows(_ indices: [Int], context: ComputeContext) throws(TensorError) -> Tensor {
+        let (n, k, g) = (rows, columns, groupSize)
+        if let bad = indices.first(where: { $0 < 0 || $0 >= n }) {
+            throw .invalidArgument("row \(bad) is outside the \(n) rows of the quantized table")
+        }
+        var out = Tensor(uninitialized: [indices.count, k], dtype: .float32)
+        let op = out.mutableFloatPointer()
+        let words = packed.shape[1], groups = k / g
+        var sRow = [Float](repeating: 0, count: groups), bRow = [Float](repeating: 0, count: groups)
+        var codes = [UInt8](repeating: 0, count: k)
+        let sBytes = scales.dtype.byteSize, bBytes = biases.dtype.byteSize
+        for (j, r) in indices.enumerated() {
+            sRow.withUnsafeMutableBufferPointer { context.convertToFloat32(scales.rawPointer + r * groups * sBytes, dtype: scales.dtype, count: groups, into: $0.baseAddress!) }
+            bRow.withUnsafeMutableBufferPointer { context.convertToFloat32(biases.rawPointer + r * groups * bBytes, dtype: biases.dtype, count: groups, into: $0.baseAddress!) }
+            codes.withUnsafeMutableBufferPointer {
+                tk_affine_unpack_codes(packed.rawPointer.assumingMemoryBound(to: UInt32.self) + r * words, 0, k, Int32(bits), $0.baseAddress!)
+            }
+            for i in 0..<k { op[j * k + i] = Float(codes[i]) * sRow[i / g] + bRow[i / g] }
+        }
+        return out
+    }
 }

@@ -1,11 +1,12 @@
 import TensorKit
 
 /// How weights are quantized while a model loads (`mflux generate -q BITS`): MLX's affine group
-/// quantization (mflux's format), applied to every linear layer of the transformer, the text
-/// encoder and the VAE's attention whose input width is a multiple of the group size (all of them
-/// in the published models; MLX would refuse the others, here they keep their dtype);
-/// convolutions, norms and embeddings keep their stored dtype (mflux also quantizes embeddings).
-/// Each layer is quantized from its memory-mapped weight as it loads (no second copy of the model).
+/// quantization (mflux's format), applied as mflux applies it to every linear and embedding layer
+/// of the transformer, the text encoder and the VAE's attention whose input width is a multiple
+/// of the group size (all of them in the published models; MLX would refuse the others, here they
+/// keep their dtype); convolutions and norms keep their stored dtype. Each layer is quantized from
+/// its memory-mapped weight as it loads (no second copy of the model). Layers a folder stores
+/// quantized (saved by mflux) are used as stored.
 public struct WeightQuantization: Sendable {
     /// 3, 4, 5, 6 or 8.
     public let bits: Int

@@ -16,15 +16,6 @@ public enum ModelIndex {
 
     /// The pipeline class (`_class_name`) and the components (`"name": [library, class]`, unused
     /// `[null, null]` entries skipped, sorted by name) of the pipeline in `modelPath`.
-    /// The `mflux_version` and `quantization_level` of a folder written by mflux's `save` (its
-    /// first transformer shard's metadata), or nil.
-    static func mfluxSavedFormat(_ modelPath: String) -> (version: String, level: String)? {
-        guard let file = try? SafetensorsFile(path: modelPath + "/transformer/0.safetensors") else { return nil }
-        let m = file.metadata
-        guard m["mflux_version"] != nil || m["quantization_level"] != nil else { return nil }
-        return (m["mflux_version"] ?? "?", m["quantization_level"] ?? "None")
-    }
-
     public static func read(modelPath: String) throws(ModelError) -> (pipelineClass: String, components: [Component]) {
         let path = modelPath + "/model_index.json"
         var isDir: ObjCBool = false
@@ -32,9 +23,6 @@ public enum ModelIndex {
             throw .checkpoint("\(modelPath): no such model folder")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            if let saved = mfluxSavedFormat(modelPath) {
-                throw .checkpoint("\(modelPath): saved by mflux \(saved.version) in its own format (quantization_level \(saved.level)), which this version cannot load yet; use the model's diffusers folder (its Hugging Face repository) with -q instead")
-            }
             throw .checkpoint("\(modelPath): not a diffusers pipeline folder (no model_index.json)")
         }
         guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {

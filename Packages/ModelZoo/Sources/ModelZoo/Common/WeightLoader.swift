@@ -22,21 +22,31 @@ public final class WeightLoader {
         self.component = component
     }
 
-    /// Opens the checkpoint in `folder` (single file or sharded).
-    public convenience init(folder: String, component: String) throws(ModelError) {
+    /// Opens the checkpoint in `folder` (single file or sharded). A component saved by mflux in
+    /// its own format (its metadata has `quantization_level` or `mflux_version`) is read through
+    /// ``MfluxFormatSource`` with `naming`, under diffusers names and layouts.
+    public convenience init(folder: String, component: String, naming: MfluxNaming = .identical) throws(ModelError) {
+        let source: any TensorSource
         do {
-            self.init(source: try Checkpoint.open(folder), component: component)
+            source = try Checkpoint.open(folder)
         } catch {
             throw .checkpoint(error.description)
+        }
+        if MfluxNaming.isMfluxFormat(metadata: source.metadata) {
+            self.init(source: try MfluxFormatSource(source, naming: naming), component: component)
+        } else {
+            self.init(source: source, component: component)
         }
     }
 
     /// Builds a module from the checkpoint in `folder` with `make` (linear layers quantized as
-    /// they load when `quantization` is given), then checks that every tensor was used or declared
-    /// unused (``finish()``).
+    /// they load when `quantization` is given and the layer is not stored quantized), then checks
+    /// that every tensor was used or declared unused (``finish()``). `naming` maps an mflux-saved
+    /// component's names to diffusers'.
     public static func build<T>(folder: String, component: String, quantization: WeightQuantization? = nil,
+                                naming: MfluxNaming = .identical,
                                 _ make: (WeightLoader) throws(ModelError) -> T) throws(ModelError) -> T {
-        let loader = try WeightLoader(folder: folder, component: component)
+        let loader = try WeightLoader(folder: folder, component: component, naming: naming)
         loader.quantization = quantization
         let module = try make(loader)
         try loader.finish()
@@ -52,6 +62,54 @@ public final class WeightLoader {
         } catch {
             throw .checkpoint(error.description)
         }
+    }
+
+    /// The layer `name` (`<name>.weight` uint32, `<name>.scales`, `<name>.biases`) stored in MLX's
+    /// affine quantization for a `[rows, columns]` weight, or nil when `<name>.scales` is absent
+    /// (a dense layer). Bits and group size come from the stored shapes, as mflux infers them:
+    /// `bits = words·32 / columns`, `group = columns / groups`.
+    public func storedQuantized(_ name: String, rows: Int, columns: Int) throws(ModelError) -> QuantizedMatrix? {
+        guard let (bits, group) = try storedQuantizedLayout(name, rows: rows, columns: columns) else { return nil }
+        accounted.formUnion([name + ".weight", name + ".scales", name + ".biases"])
+        do {
+            return try QuantizedMatrix(packed: try source.tensor(name + ".weight"), scales: try source.tensor(name + ".scales"),
+                                       biases: try source.tensor(name + ".biases"), bits: bits, groupSize: group)
+        } catch let e as SafetensorsError {
+            throw .checkpoint(e.description)
+        } catch {
+            throw .invalidInput("\(component): \(name): \(error)")
+        }
+    }
+
+    /// Checks a stored quantized layer (see ``storedQuantized(_:rows:columns:)``) without reading
+    /// it and declares its three tensors known-unused; false when the layer is not stored quantized.
+    public func declareUnusedQuantized(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Bool {
+        guard try storedQuantizedLayout(name, rows: rows, columns: columns) != nil else { return false }
+        accounted.formUnion([name + ".weight", name + ".scales", name + ".biases"])
+        return true
+    }
+
+    /// The bits and group size of a stored quantized `[rows, columns]` layer, or nil when dense.
+    private func storedQuantizedLayout(_ name: String, rows: Int, columns: Int) throws(ModelError) -> (Int, Int)? {
+        guard let scales = source.info(name + ".scales") else { return nil }
+        guard let packed = source.info(name + ".weight"), let biases = source.info(name + ".biases") else {
+            throw .missingTensor(component: component, name: name + (source.info(name + ".weight") == nil ? ".weight" : ".biases"), shape: [rows])
+        }
+        let words = packed.shape.last ?? 0, groups = scales.shape.last ?? 0
+        guard packed.dtype == .uint32, packed.shape.count == 2, packed.shape[0] == rows, words > 0, groups > 0,
+              (words * 32) % columns == 0, columns % groups == 0 else {
+            throw .invalidInput("\(component): quantized \(name).weight \(packed.dtype.safetensorsName) \(packed.shape) does not fit a [\(rows), \(columns)] layer")
+        }
+        let bits = words * 32 / columns, group = columns / groups
+        guard QuantizedMatrix.supportedBits.contains(bits), [32, 64, 128].contains(group) else {
+            throw .invalidInput("\(component): \(name) is stored with \(bits) bits in groups of \(group); supported: 3, 4, 5, 6 or 8 bits in groups of 32, 64 or 128")
+        }
+        for (suffix, info) in [(".scales", scales), (".biases", biases)] {
+            guard info.dtype.isComputeFloat, info.shape == [rows, groups] else {
+                throw .shapeMismatch(component: component, name: name + suffix, expected: [rows, groups], actual: info.shape)
+            }
+        }
+        return (bits, group)
     }
 
     /// Whether the checkpoint has a tensor `name`.

@@ -68,9 +68,26 @@ public protocol TextToImageModel: GenerationStages {
     static var pipelineClass: String { get }
     /// The published variants (aliases, Hugging Face repository ids, defaults).
     static var variants: [ModelDescriptor] { get }
+    /// The weight components mflux saves, in its write order, with the names mflux gives their
+    /// tensors (`mflux save`).
+    static var mfluxComponents: [MfluxComponent] { get }
     /// Opens a pipeline folder: checks `model_index.json` and reads every component's config
     /// (weights are loaded by the stages, with `options`).
     init(modelPath: String, options: LoadOptions) throws(ModelError)
+}
+
+/// A component folder of a model as mflux saves it.
+public struct MfluxComponent: Sendable {
+    /// Folder name (`vae`, `transformer`, `text_encoder`).
+    public let name: String
+    /// diffusers ↔ mflux tensor names.
+    public let naming: MfluxNaming
+
+    /// The component `name` with `naming`.
+    public init(_ name: String, _ naming: MfluxNaming) {
+        self.name = name
+        self.naming = naming
+    }
 }
 
 extension TextToImageModel {

@@ -60,13 +60,18 @@ public struct Flux2Klein: TextToImageModel {
     public init(modelPath: String, options: LoadOptions) throws(ModelError) {
         self.modelPath = modelPath
         loadOptions = options
-        try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
-                               components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
-        isDistilled = try ModelIndex.flag("is_distilled", modelPath: modelPath) ?? false
-        transformerConfig = try Flux2TransformerConfig.load(path: modelPath + "/transformer/config.json")
-        textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
-        vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux2)
-        schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
+        if let saved = MfluxSavedFolder(path: modelPath) {
+            isDistilled = !Self.mfluxIsBase(saved)
+            (transformerConfig, textEncoderConfig, vaeConfig, schedulerConfig) = try Self.mfluxConfigs(saved)
+        } else {
+            try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
+                                   components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
+            isDistilled = try ModelIndex.flag("is_distilled", modelPath: modelPath) ?? false
+            transformerConfig = try Flux2TransformerConfig.load(path: modelPath + "/transformer/config.json")
+            textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
+            vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux2)
+            schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
+        }
         let layers = Self.textEncoderOutLayers
         guard textEncoderConfig.numHiddenLayers >= layers.max()! else {
             throw .invalidConfig("\(modelPath): the text encoder has \(textEncoderConfig.numHiddenLayers) layers; klein reads hidden states \(layers)")

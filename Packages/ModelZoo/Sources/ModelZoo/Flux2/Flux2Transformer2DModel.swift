@@ -19,7 +19,7 @@ public struct Flux2Transformer2DModel: Sendable {
     public init(folder: String, config given: Flux2TransformerConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: Flux2TransformerConfig
         if let given { config = given } else { config = try Flux2TransformerConfig.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

@@ -21,20 +21,34 @@ public struct Linear: LinearLayer {
     public let bias: Tensor?
     /// The weight in MLX's affine quantization, when the loader quantized it.
     public let quantized: QuantizedMatrix?
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    public var inFeatures: Int { quantized?.columns ?? weight.shape[1] }
+    public var outFeatures: Int { quantized?.rows ?? weight.shape[0] }
 
-    /// Loads `<name>.weight` `[out, in]` (and `<name>.bias` `[out]` when `bias`); quantizes it when
-    /// the loader has a ``WeightQuantization`` and `in` is a multiple of its group size, then lets
-    /// the mapped float weight's pages go.
+    /// Loads `<name>.weight` `[out, in]` (and `<name>.bias` `[out]` when `bias`). A layer stored
+    /// quantized (a folder saved by mflux: `weight` uint32, `scales`, `biases`) is taken as it is,
+    /// whatever `-q` asks; otherwise the weight is quantized when the loader has a
+    /// ``WeightQuantization`` and `in` is a multiple of its group size, and the mapped float
+    /// weight's pages are let go.
     public init(_ scope: WeightScope, _ name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws(ModelError) {
+        let full = scope.name(name)
+        if scope.loader.contains(full + ".scales") {
+            if scope.checkOnly {
+                _ = try scope.loader.declareUnusedQuantized(full, rows: outFeatures, columns: inFeatures)
+                quantized = nil
+            } else {
+                quantized = try scope.loader.storedQuantized(full, rows: outFeatures, columns: inFeatures)
+            }
+            weight = Tensor(zeros: [outFeatures, 0])
+            self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
+            return
+        }
         weight = try scope.tensor(name + ".weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
         if let q = scope.loader.quantization, !scope.checkOnly, inFeatures % q.groupSize == 0 {
             do {
                 quantized = try QuantizedMatrix.quantize(weight, bits: q.bits, groupSize: q.groupSize, context: q.context)
             } catch {
-                throw .invalidInput("\(scope.name(name)): \(error)")
+                throw .invalidInput("\(full): \(error)")
             }
             weight.releaseResidentPages()
         } else {

@@ -8,8 +8,8 @@ import TensorKit
 public struct Qwen3TextEncoder: Sendable {
     /// The configuration (`text_encoder/config.json`).
     public let config: Qwen3Config
-    /// `[vocab, hidden]` embedding matrix (stored dtype).
-    let embedTokens: Tensor
+    /// `[vocab, hidden]` token embeddings (stored dtype, or stored quantized).
+    let embedTokens: Embedding
     let layers: [Qwen3DecoderLayer]
 
     /// Loads the encoder in `folder`, building the layers needed for `hidden_states[deepest]`
@@ -18,7 +18,7 @@ public struct Qwen3TextEncoder: Sendable {
     public init(folder: String, deepestHiddenState: Int, config given: Qwen3Config? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: Qwen3Config
         if let given { config = given } else { config = try Qwen3Config.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "text_encoder", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "text_encoder", quantization: quantization, naming: Self.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader, deepestHiddenState: deepestHiddenState)
         }
     }
@@ -30,7 +30,7 @@ public struct Qwen3TextEncoder: Sendable {
         }
         config = c
         let root = loader.scope(loader.contains("model.embed_tokens.weight") ? "model" : "")
-        embedTokens = try root.tensor("embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize])
+        embedTokens = try Embedding(root, "embed_tokens", vocab: c.vocabSize, dim: c.hiddenSize)
         var ls: [Qwen3DecoderLayer] = []
         for i in 0..<c.numHiddenLayers {
             let s = root.scope("layers.\(i)")
@@ -44,6 +44,10 @@ public struct Qwen3TextEncoder: Sendable {
         try loader.declareUnused(root.name("norm.weight"), shape: [c.hiddenSize])
         if loader.contains("lm_head.weight") {
             try loader.declareUnused("lm_head.weight", shape: [c.vocabSize, c.hiddenSize])
+        }
+        // mflux saves its rotary table's inverse frequencies with the weights.
+        if loader.contains("rotary_emb.inv_freq") {
+            try loader.declareUnused("rotary_emb.inv_freq", shape: [c.headDim / 2])
         }
     }
 
@@ -62,7 +66,7 @@ public struct Qwen3TextEncoder: Sendable {
         let s = ids.count
         var x: Tensor
         do {
-            x = try ctx.embedding(Tensor(shape: [s], scalars: ids.map(Int64.init), dtype: .int64), table: embedTokens)
+            x = try embedTokens(ids, ctx)
         } catch {
             throw .invalidInput("text encoder: \(error.description)")
         }

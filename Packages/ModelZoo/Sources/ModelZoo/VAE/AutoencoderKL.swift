@@ -19,7 +19,7 @@ public struct AutoencoderKL: Sendable {
     public init(folder: String, variant: VAEVariant, config given: VAEConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: VAEConfig
         if let given { config = given } else { config = try VAEConfig.load(path: folder + "/config.json", variant: variant) }
-        self = try WeightLoader.build(folder: folder, component: "vae", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "vae", quantization: quantization, naming: variant.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

@@ -29,7 +29,7 @@ public struct ZImageTransformer2DModel: Sendable {
     public init(folder: String, config given: ZImageTransformerConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
         let config: ZImageTransformerConfig
         if let given { config = given } else { config = try ZImageTransformerConfig.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

@@ -49,17 +49,22 @@ public struct ZImageTurbo: TextToImageModel {
     /// Z-Image-Turbo's defaults (``turboDefaults``) for every Z-Image folder.
     public var defaults: GenerationDefaults { Self.turboDefaults }
 
-    /// Opens a `ZImagePipeline` folder and reads every component's config; checks that the text
+    /// Opens a `ZImagePipeline` folder (or a folder saved by mflux, ``MfluxSavedFolder``) and
+    /// reads every component's config; checks that the text
     /// encoder's width and the VAE's latent channels fit the transformer.
     public init(modelPath: String, options: LoadOptions) throws(ModelError) {
         self.modelPath = modelPath
         loadOptions = options
-        try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
-                               components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
-        transformerConfig = try ZImageTransformerConfig.load(path: modelPath + "/transformer/config.json")
-        textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
-        vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux1)
-        schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
+        if let saved = MfluxSavedFolder(path: modelPath) {
+            (transformerConfig, textEncoderConfig, vaeConfig, schedulerConfig) = try Self.mfluxConfigs(saved)
+        } else {
+            try ModelIndex.require(modelPath: modelPath, pipelineClass: Self.pipelineClass,
+                                   components: ["transformer", "text_encoder", "tokenizer", "vae", "scheduler"])
+            transformerConfig = try ZImageTransformerConfig.load(path: modelPath + "/transformer/config.json")
+            textEncoderConfig = try Qwen3Config.load(path: modelPath + "/text_encoder/config.json")
+            vaeConfig = try VAEConfig.load(path: modelPath + "/vae/config.json", variant: .flux1)
+            schedulerConfig = try FlowMatchEulerDiscreteSchedulerConfig.load(modelPath: modelPath)
+        }
         guard transformerConfig.capFeatDim == textEncoderConfig.hiddenSize else {
             throw .invalidConfig("\(modelPath): transformer cap_feat_dim \(transformerConfig.capFeatDim) != text encoder hidden_size \(textEncoderConfig.hiddenSize)")
         }
