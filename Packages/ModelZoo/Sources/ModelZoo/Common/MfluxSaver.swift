@@ -59,7 +59,7 @@ public enum MfluxSaver {
                 let meta = ["quantization_level": level.map(String.init) ?? "None", "mflux_version": writer]
                 let plan = try plan(source, naming: component.naming, bits: stored == nil ? bits : nil)
                 try writeComponent(plan, source: source, folder: temp + "/" + component.name, metadata: meta, context: context)
-                if !(source is MfluxFormatSource), fm.fileExists(atPath: modelPath + "/" + component.name + "/config.json") {
+                if fm.fileExists(atPath: modelPath + "/" + component.name + "/config.json") {
                     try fm.copyItem(atPath: modelPath + "/" + component.name + "/config.json", toPath: temp + "/" + component.name + "/config.json")
                 }
                 counts[component.name] = plan.count
