@@ -50,7 +50,15 @@ public enum ModelRegistry {
             if model.hasPrefix(".") || model.hasPrefix("/") || model.split(separator: "/").count > 2 {
                 throw .invalidInput("model folder \(model) does not exist")
             }
-            if model.contains("/") { throw .invalidInput("model folder \(model) does not exist, and \(model) is not a known repository (\(aliasList))") }
+            if model.contains("/") {
+                // Any other repository in the cache (e.g. a model saved and uploaded by mflux,
+                // such as a pre-quantized klein): its snapshot, recognised by its contents.
+                if let path = HuggingFaceCache.snapshot(repoId: model, environment: env)
+                    ?? HuggingFaceCache.snapshot(repoId: model, marker: "transformer/0.safetensors", environment: env) {
+                    return Resolved(path: path, descriptor: nil)
+                }
+                throw .invalidInput("model folder \(model) does not exist, and \(model) is neither a known repository (\(aliasList)) nor in the Hugging Face cache")
+            }
             throw .invalidInput("unknown model \(model): use a diffusers pipeline folder or one of \(aliasList)")
         }
         switch d.source {

@@ -131,4 +131,49 @@ final class MfluxInteropTests: XCTestCase {
         for (r, bar) in zip(plain, [0.05, 0.01, 0.0075, 0.03]) { XCTAssertLessThan(r, bar, "klein-bf16") }
         for (r, bar) in zip(q8, [0.17, 0.05, 0.0075, 0.03]) { XCTAssertLessThan(r, bar, "klein-q8") }
     }
+
+    /// A copy of an mflux folder whose transformer shard is rewritten by `edit` (tensors, metadata).
+    func alteredCopy(_ name: String, _ edit: (inout [String: Tensor], inout [String: String]) throws -> Void) throws -> String {
+        let source = try Case(name).folder
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mflux-bad-\(UUID().uuidString)").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: source, toPath: dir)
+        let shard = dir + "/transformer/0.safetensors"
+        let file = try SafetensorsFile(path: shard)
+        var tensors: [String: Tensor] = [:]
+        for n in file.tensorNames { tensors[n] = try file.tensor(n).converted(to: file.info(n)!.dtype, context: ctx) }
+        var meta = file.metadata
+        try edit(&tensors, &meta)
+        try FileManager.default.removeItem(atPath: shard)
+        try FileManager.default.removeItem(atPath: dir + "/transformer/model.safetensors.index.json")
+        try SafetensorsWriter.write(tensors, metadata: meta, to: shard)
+        return dir
+    }
+
+    func loadError(_ path: String) -> String {
+        do {
+            let model = try ModelRegistry.modelClass(path: path).init(modelPath: path)
+            if let z = model as? ZImageTurbo { _ = try z.loadDenoiser() }
+            if let k = model as? Flux2Klein { _ = try k.loadDenoiser() }
+            return "loaded"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testMalformedMfluxFoldersAreOneLineErrorsNamingTheTensor() throws {
+        let missing = try alteredCopy("klein-q8") { t, _ in t["proj_out.biases"] = nil }
+        XCTAssertTrue(loadError(missing).contains("proj_out.biases"), loadError(missing))
+        let badGroups = try alteredCopy("klein-q8") { t, _ in
+            let s = t["transformer_blocks.0.attn.to_q.scales"]!
+            t["transformer_blocks.0.attn.to_q.scales"] = Tensor(zeros: [s.shape[0], s.shape[1] * 3], dtype: .bfloat16)
+            t["transformer_blocks.0.attn.to_q.biases"] = Tensor(zeros: [s.shape[0], s.shape[1] * 3], dtype: .bfloat16)
+        }
+        XCTAssertTrue(loadError(badGroups).contains("transformer_blocks.0.attn.to_q"), loadError(badGroups))
+        let extra = try alteredCopy("zimage-q4") { t, _ in t["layers.0.attention.to_q.lora_A"] = Tensor(zeros: [2, 2], dtype: .bfloat16) }
+        XCTAssertTrue(loadError(extra).contains("lora_A"), loadError(extra))
+        let noMetadata = try alteredCopy("zimage-q4") { _, m in m = [:] }
+        XCTAssertTrue(loadError(noMetadata).contains("model_index.json"), loadError(noMetadata))
+        for e in [missing, badGroups, extra, noMetadata].map(loadError) { XCTAssertFalse(e.contains("\n"), e) }
+    }
 }

@@ -44,6 +44,21 @@ final class ModelRegistryTests: XCTestCase {
         XCTAssertEqual(try ModelRegistry.resolve("Tongyi-MAI/Z-Image-Turbo", environment: ["HF_HUB_CACHE": dir + "/hub"]).path, repo + "/snapshots/abc")
         XCTAssertThrowsError(try ModelRegistry.resolve("z-image-turbo", environment: ["HF_HOME": dir, "HF_HUB_CACHE": dir + "/elsewhere"]))
         XCTAssertEqual(HuggingFaceCache.root(environment: ["HOME": "/h"]), "/h/.cache/huggingface/hub")
+
+        // Any other repository in the cache, e.g. one holding a folder saved by mflux (a
+        // pre-quantized model): resolved to its snapshot and recognised by its tensors.
+        let saved = dir + "/hub/models--someone--klein-4b-mflux-8bit"
+        try FileManager.default.createDirectory(atPath: saved + "/snapshots", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: saved + "/refs", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: saved + "/snapshots/def", withDestinationPath: root + "/mflux/klein-q8")
+        try "def\n".write(toFile: saved + "/refs/main", atomically: true, encoding: .utf8)
+        let q = try ModelRegistry.resolve("someone/klein-4b-mflux-8bit", environment: ["HF_HOME": dir])
+        XCTAssertEqual(q.path, saved + "/snapshots/def")
+        XCTAssertNil(q.descriptor)
+        XCTAssertTrue(try ModelRegistry.modelClass(path: q.path) == Flux2Klein.self)
+        XCTAssertThrowsError(try ModelRegistry.resolve("someone/not-downloaded", environment: ["HF_HOME": dir])) {
+            XCTAssertTrue("\($0)".contains("nor in the Hugging Face cache"), "\($0)")
+        }
     }
 
     func testBadModelsAreOneLineErrors() throws {
