@@ -1,0 +1,164 @@
+import Foundation
+
+/// Pillow's `Image.resize` for 8-bit RGB images, value for value: the same separable convolution
+/// (`libImaging/Resample.c`): per output pixel a window of input pixels weighted by the filter
+/// (scaled up when shrinking), weights normalised, then turned into 22-bit fixed point; a
+/// horizontal pass over the rows the vertical pass needs, rounded and clipped to uint8, then the
+/// vertical pass. This is what diffusers' `VaeImageProcessor.resize` runs (PIL, LANCZOS by
+/// default), so a resized input image matches the reference pipelines exactly.
+public enum Resample {
+    /// Pillow's resampling filters.
+    public enum Filter: String, Sendable, CaseIterable {
+        /// Triangle, support 1 (`Image.BILINEAR`).
+        case bilinear
+        /// Cubic convolution with a = -0.5, support 2 (`Image.BICUBIC`).
+        case bicubic
+        /// Windowed sinc, support 3 (`Image.LANCZOS`).
+        case lanczos
+
+        var support: Double {
+            switch self {
+            case .bilinear: return 1
+            case .bicubic: return 2
+            case .lanczos: return 3
+            }
+        }
+
+        func weight(_ x: Double) -> Double {
+            switch self {
+            case .bilinear:
+                let a = abs(x)
+                return a < 1 ? 1 - a : 0
+            case .bicubic:
+                let a = -0.5, t = abs(x)
+                if t < 1 { return ((a + 2) * t - (a + 3)) * t * t + 1 }
+                if t < 2 { return (((t - 5) * t + 8) * t - 4) * a }
+                return 0
+            case .lanczos:
+                guard -3 <= x && x < 3 else { return 0 }
+                return Self.sinc(x) * Self.sinc(x / 3)
+            }
+        }
+
+        static func sinc(_ x: Double) -> Double {
+            if x == 0 { return 1 }
+            let p = x * Double.pi
+            return sin(p) / p
+        }
+    }
+
+    static let precisionBits = 32 - 8 - 2
+
+    /// Per output position: first input index, count, and fixed-point weights (`ksize` each).
+    struct Coefficients {
+        var bounds: [(start: Int, count: Int)]
+        var weights: [Int32]
+        let ksize: Int
+    }
+
+    static func coefficients(inSize: Int, outSize: Int, filter: Filter) -> Coefficients {
+        let scale = Double(inSize) / Double(outSize)
+        let filterScale = max(scale, 1)
+        let support = filter.support * filterScale
+        let ksize = Int(support.rounded(.up)) * 2 + 1
+        var bounds: [(Int, Int)] = []
+        var weights = [Int32](repeating: 0, count: outSize * ksize)
+        var k = [Double](repeating: 0, count: ksize)
+        for xx in 0..<outSize {
+            let center = (Double(xx) + 0.5) * scale
+            let ss = 1 / filterScale
+            // C's (int) truncates toward zero; the arguments here are >= -support + 0.5.
+            var xmin = Int((center - support + 0.5).rounded(.towardZero))
+            if xmin < 0 { xmin = 0 }
+            var xmax = Int((center + support + 0.5).rounded(.towardZero))
+            if xmax > inSize { xmax = inSize }
+            xmax -= xmin
+            var ww = 0.0
+            for x in 0..<ksize { k[x] = 0 }
+            for x in 0..<max(xmax, 0) {
+                let w = filter.weight((Double(x + xmin) - center + 0.5) * ss)
+                k[x] = w
+                ww += w
+            }
+            for x in 0..<max(xmax, 0) where ww != 0 { k[x] /= ww }
+            for x in 0..<ksize {
+                let v = k[x] * Double(1 << precisionBits)
+                weights[xx * ksize + x] = Int32(v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
+            }
+            bounds.append((xmin, max(xmax, 0)))
+        }
+        return Coefficients(bounds: bounds, weights: weights, ksize: ksize)
+    }
+
+    static func clip8(_ v: Int64) -> UInt8 {
+        if v >= Int64(1) << (precisionBits + 8) { return 255 }
+        if v <= 0 { return 0 }
+        return UInt8(truncatingIfNeeded: v >> precisionBits)
+    }
+
+    /// `image` resized to `width` x `height` with `filter`, as Pillow's `image.resize((width,
+    /// height), filter)` (the whole image as the source box). Unchanged when the size is the same.
+    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: Filter = .lanczos) throws(ImageIOError) -> RGBImage {
+        guard width > 0, height > 0 else { throw .invalidImage("cannot resize to \(width)x\(height)") }
+        if width == image.width && height == image.height { return image }
+        let horizontal = coefficients(inSize: image.width, outSize: width, filter: filter)
+        var vertical = coefficients(inSize: image.height, outSize: height, filter: filter)
+        let half = Int64(1) << (precisionBits - 1)
+        var src = image.pixels, srcWidth = image.width, srcHeight = image.height
+        if width != image.width {
+            // Only the rows the vertical pass reads.
+            let first = vertical.bounds[0].start
+            let last = vertical.bounds[height - 1].start + vertical.bounds[height - 1].count
+            if height != image.height {
+                for i in 0..<height { vertical.bounds[i].start -= first }
+            }
+            let rows = height != image.height ? (first, last) : (0, image.height)
+            var out = [UInt8](repeating: 0, count: (rows.1 - rows.0) * width * 3)
+            for yy in 0..<(rows.1 - rows.0) {
+                let rowBase = (yy + rows.0) * srcWidth * 3
+                for xx in 0..<width {
+                    let (start, count) = horizontal.bounds[xx]
+                    var s0 = half, s1 = half, s2 = half
+                    for x in 0..<count {
+                        let w = Int64(horizontal.weights[xx * horizontal.ksize + x])
+                        let p = rowBase + (x + start) * 3
+                        s0 += Int64(src[p]) * w
+                        s1 += Int64(src[p + 1]) * w
+                        s2 += Int64(src[p + 2]) * w
+                    }
+                    let o = (yy * width + xx) * 3
+                    out[o] = clip8(s0)
+                    out[o + 1] = clip8(s1)
+                    out[o + 2] = clip8(s2)
+                }
+            }
+            src = out
+            srcWidth = width
+            srcHeight = rows.1 - rows.0
+        }
+        if height != image.height {
+            var out = [UInt8](repeating: 0, count: height * width * 3)
+            for yy in 0..<height {
+                let (start, count) = vertical.bounds[yy]
+                for xx in 0..<width {
+                    var s0 = half, s1 = half, s2 = half
+                    for y in 0..<count {
+                        let w = Int64(vertical.weights[yy * vertical.ksize + y])
+                        let p = ((y + start) * srcWidth + xx) * 3
+                        s0 += Int64(src[p]) * w
+                        s1 += Int64(src[p + 1]) * w
+                        s2 += Int64(src[p + 2]) * w
+                    }
+                    let o = (yy * width + xx) * 3
+                    out[o] = clip8(s0)
+                    out[o + 1] = clip8(s1)
+                    out[o + 2] = clip8(s2)
+                }
+            }
+            src = out
+            srcHeight = height
+        }
+        precondition(srcHeight == height && srcWidth == width)
+        return try RGBImage(width: width, height: height, pixels: src)
+    }
+}
