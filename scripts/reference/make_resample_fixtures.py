@@ -24,7 +24,7 @@ Image.fromarray(img).save(os.path.join(out, "input.png"))
 cases = []
 filters = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
 for name, f in filters.items():
-    for (tw, th) in [(32, 24), (80, 60), (53, 20), (29, 37), (64, 48), (7, 5)]:
+    for (tw, th) in [(32, 24), (80, 60), (53, 20), (29, 37), (64, 48), (7, 5), (50, 10), (80, 20), (45, 21)]:
         r = Image.fromarray(img).resize((tw, th), resample=f)
         fn = f"{name}_{tw}x{th}.png"
         r.save(os.path.join(out, fn))

