@@ -17,6 +17,7 @@ class Recorder:
         self.t = {}
         self.step = 0
         self.encoder_calls = 0
+        self.manifest = {}  # extra manifest entries of a case
 
     def put(self, key, value):
         assert key not in self.t, f"{key} recorded twice"
@@ -99,12 +100,8 @@ def _text_encoder_hook(pipe, rec, layers):
     pipe.text_encoder.register_forward_hook(hook, with_kwargs=True)
 
 
-def run_zimage(folder, case):
-    from diffusers import ZImagePipeline
-
-    pipe = ZImagePipeline.from_pretrained(folder, torch_dtype=torch.float32)
-    pipe.set_progress_bar_config(disable=True)
-    rec = Recorder()
+def _hook_zimage(pipe, rec):
+    """Text encoder, encode_prompt, transformer, scheduler.step and vae.decode hooks (every Z-Image pipeline)."""
     n_layers = pipe.text_encoder.config.num_hidden_layers
     # hidden_states[-2] is index n_layers - 1 (the output of decoder layer n_layers - 2).
     _text_encoder_hook(pipe, rec, [n_layers - 1])
@@ -118,14 +115,6 @@ def run_zimage(folder, case):
         return pos, neg
 
     pipe.encode_prompt = encode_wrapper
-    prepare = pipe.prepare_latents
-
-    def prepare_wrapper(*a, **kw):
-        latents = prepare(*a, **kw)
-        rec.put("noise", latents)
-        return latents
-
-    pipe.prepare_latents = prepare_wrapper
 
     def transformer_hook(module, args, kwargs, output):
         x, t, cap = args[0], args[1], args[2]
@@ -138,11 +127,176 @@ def run_zimage(folder, case):
 
     pipe.transformer.register_forward_hook(transformer_hook, with_kwargs=True)
     _hook_common(pipe, rec)
+
+
+def run_zimage(folder, case):
+    from diffusers import ZImagePipeline
+
+    pipe = ZImagePipeline.from_pretrained(folder, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    rec = Recorder()
+    _hook_zimage(pipe, rec)
+    prepare = pipe.prepare_latents
+
+    def prepare_wrapper(*a, **kw):
+        latents = prepare(*a, **kw)
+        rec.put("noise", latents)
+        return latents
+
+    pipe.prepare_latents = prepare_wrapper
     images = pipe(prompt=case["prompt"], negative_prompt=case.get("negative_prompt"), height=case["height"],
                   width=case["width"], num_inference_steps=case["steps"], guidance_scale=case["guidance"],
                   generator=seeded_generator(case["seed"]), output_type="np").images
     rec.put("final_latents", rec.t[f"step.{case['steps'] - 1}.latents"])
     return pipe, rec, images
+
+
+# PIL LANCZOS resizes of the img2img input to sizes the pipeline itself never asks for (up, down,
+# one axis only, mixed): the port's resize checked on its own, as a CLI that resizes to any size would use it.
+# Pillow 13 runs the vertical pass first when the height shrinks and (H - h) > 2 (W - w) (found by
+# comparing both orders with Pillow on ~900 size pairs; Pillow <= 12 is always horizontal first):
+# 128x16 and 72x40 are vertical first, 72x48 is the tie (horizontal first), the others horizontal first.
+IMG2IMG_EXTRA_RESIZES = ((96, 72), (40, 30), (77, 32), (128, 16), (72, 40), (72, 48))
+
+
+def run_zimage_img2img(folder, case):
+    """ZImageImg2ImgPipeline with the text-to-image hooks plus the image path: resize, VAE encode
+    (the posterior and its sample), strength truncation, scale_noise."""
+    from PIL import Image
+    from diffusers import ZImageImg2ImgPipeline
+
+    pipe = ZImageImg2ImgPipeline.from_pretrained(folder, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    rec = Recorder()
+    _hook_zimage(pipe, rec)
+    init_image = Image.open(case["image_path"]).convert("RGB")
+    rec.put("img2img.image_input.uint8", torch.from_numpy(np.array(init_image)))
+
+    resize = pipe.image_processor.resize
+
+    def resize_wrapper(image, height, width, *a, **kw):
+        out = resize(image, height, width, *a, **kw)
+        rec.put("img2img.image_resized.uint8", torch.from_numpy(np.array(out)))
+        return out
+
+    pipe.image_processor.resize = resize_wrapper
+    vae_encode = pipe.vae.encode
+
+    def vae_encode_wrapper(x, *a, **kw):
+        rec.put("img2img.image_in", x)
+        out = vae_encode(x, *a, **kw)
+        post = out.latent_dist
+        rec.put("img2img.vae.encode.moments", post.parameters)
+        rec.put("img2img.vae.encode.mean", post.mean)
+        rec.put("img2img.vae.encode.logvar", post.logvar)
+        rec.put("img2img.vae.encode.std", post.std)
+        sample = post.sample
+
+        def sample_wrapper(generator=None):
+            z = sample(generator)
+            rec.put("img2img.image_latents.raw", z)
+            return z
+
+        post.sample = sample_wrapper
+        return out
+
+    pipe.vae.encode = vae_encode_wrapper
+    get_timesteps = pipe.get_timesteps
+
+    def get_timesteps_wrapper(*a, **kw):
+        timesteps, n = get_timesteps(*a, **kw)
+        begin = pipe.scheduler.begin_index
+        rec.put("img2img.timesteps", timesteps)
+        rec.put("img2img.sigmas", pipe.scheduler.sigmas[begin:])
+        rec.put("img2img.begin_index", torch.tensor([begin], dtype=torch.int64))
+        return timesteps, n
+
+    pipe.get_timesteps = get_timesteps_wrapper
+    scale_noise = pipe.scheduler.scale_noise
+
+    def scale_noise_wrapper(sample, timestep, noise=None):
+        out = scale_noise(sample, timestep, noise)
+        rec.put("img2img.image_latents", sample)
+        rec.put("img2img.latent_timestep", timestep)
+        rec.put("noise", noise)
+        rec.put("img2img.latents.start", out)
+        return out
+
+    pipe.scheduler.scale_noise = scale_noise_wrapper
+    images = pipe(prompt=case["prompt"], image=init_image, strength=case["strength"], negative_prompt=case.get("negative_prompt"),
+                  height=case["height"], width=case["width"], num_inference_steps=case["steps"],
+                  guidance_scale=case["guidance"], generator=seeded_generator(case["seed"]), output_type="np").images
+    steps_run = rec.step
+    rec.put("final_latents", rec.t[f"step.{steps_run - 1}.latents"])
+
+    # The generator's draws, replayed: the posterior sample first (shape of the encoded image's
+    # latents), then the noise (shape of the output latents). Checked bitwise.
+    t = rec.t
+    g = seeded_generator(case["seed"])
+    eps = torch.randn(t["img2img.vae.encode.mean"].shape, generator=g, dtype=torch.float32)
+    assert torch.equal(t["img2img.vae.encode.mean"] + t["img2img.vae.encode.std"] * eps, t["img2img.image_latents.raw"])
+    assert torch.equal(torch.randn(t["noise"].shape, generator=g, dtype=torch.float32), t["noise"])
+    rec.put("img2img.vae.encode.eps", eps)
+    cfg = pipe.vae.config
+    assert torch.equal((t["img2img.image_latents.raw"] - cfg.shift_factor) * cfg.scaling_factor, t["img2img.image_latents"])
+    sigma = t["img2img.sigmas"][0]
+    assert torch.equal(sigma * t["noise"] + (1.0 - sigma) * t["img2img.image_latents"], t["img2img.latents.start"])
+    assert torch.equal(t["step.0.transformer.in.x"][:, :, 0], t["img2img.latents.start"])
+    assert torch.equal(t["img2img.latent_timestep"], t["img2img.timesteps"][:1])
+    # The preprocessing, replayed from the resized pixels: /255 in float32, then 2x - 1.
+    u8 = t["img2img.image_resized.uint8"]
+    assert torch.equal((u8.float() / 255.0).permute(2, 0, 1).unsqueeze(0) * 2.0 - 1.0, t["img2img.image_in"])
+    for w, h in IMG2IMG_EXTRA_RESIZES:
+        rec.put(f"img2img.lanczos.{w}x{h}.uint8", torch.from_numpy(np.array(init_image.resize((w, h), Image.LANCZOS))))
+
+    n, s = case["steps"], case["strength"]
+    init_timestep = min(n * s, n)
+    t_start = int(max(n - init_timestep, 0))
+    assert t_start == int(t["img2img.begin_index"][0]) and steps_run == n - t_start
+    iw, ih = init_image.size
+    rec.manifest = {
+        "strength": s, "input_image": case["image"], "input_width": iw, "input_height": ih,
+        "preprocessed_width": int(u8.shape[1]), "preprocessed_height": int(u8.shape[0]),
+        "latent_height": int(t["noise"].shape[2]), "latent_width": int(t["noise"].shape[3]),
+        "steps_run": steps_run, "t_start": t_start, "init_timestep": repr(init_timestep),
+        "latent_timestep": float(t["img2img.latent_timestep"][0]), "sigma_start": float(sigma),
+        "lanczos_extra_sizes": [list(x) for x in IMG2IMG_EXTRA_RESIZES],
+        "semantics": IMG2IMG_SEMANTICS,
+    }
+    return pipe, rec, images
+
+
+IMG2IMG_SEMANTICS = {
+    "call": "ZImageImg2ImgPipeline(prompt, image=PIL RGB image, strength, height, width, num_inference_steps, guidance_scale, "
+            "generator=torch.Generator('cpu').manual_seed(seed), output_type='np')",
+    "preprocess": "image_processor = VaeImageProcessor(vae_scale_factor=16, resample='lanczos', do_convert_rgb=False); "
+                  "preprocess(image) is called WITHOUT height/width: size = (W - W % 16, H - H % 16) of the input image; "
+                  "PIL Image.resize((w, h), LANCZOS, reducing_gap=None) on the uint8 RGB image (a no-op copy when the size "
+                  "is already right; no crop, aspect ratio not kept): two separable passes of 8-bit fixed-point "
+                  "convolution (22 fractional bits, rounded and clipped to uint8 after each pass; Pillow 13: vertical "
+                  "pass first iff h < H and (H - h) > 2 (W - w), else horizontal first); then float32 /255, NCHW, 2x - 1",
+    "output_size": "height/width default to the preprocessed image's size (the input floored to multiples of 16); "
+                   "explicit height/width must equal it: any other multiple of 16 passes the divisibility check but "
+                   "fails in scheduler.scale_noise with a RuntimeError (image latents and noise shapes differ)",
+    "encode": "vae.encode(image_in) in the text encoder's dtype; posterior moments = encoder output (no quant_conv): "
+              "mean, logvar = chunk(2, dim=1); logvar = clamp(logvar, -30, 20); std = exp(0.5 logvar); "
+              "retrieve_latents SAMPLES: raw = mean + std * randn(mean.shape, generator); "
+              "image_latents = (raw - shift_factor) * scaling_factor",
+    "rng_order": "one generator: draw 1 = the posterior eps [B,16,h,w], draw 2 = the noise [B,16,h,w] (randn_tensor, "
+                 "float32, CPU); with strength 1 the start latents are the second draw, not the text-to-image noise",
+    "timesteps": "sigmas = linspace(1, 1/N, N) (shift 3 applied by the scheduler, terminal 0 appended), timesteps = 1000 sigma; "
+                 "init_timestep = min(N * strength, N) (Python float); t_start = int(max(N - init_timestep, 0)); "
+                 "timesteps = timesteps[t_start:]; scheduler.set_begin_index(t_start); steps run = N - t_start "
+                 "(ValueError if < 1); latent_timestep = timesteps[0]",
+    "scale_noise": "sigma = scheduler.sigmas[begin_index] (= sigmas[t_start]); latents = sigma * noise + (1 - sigma) * image_latents",
+    "loop": "as ZImagePipeline: t_model = (1000 - t)/1000, noise_pred = -transformer(...), Euler step with sigmas[t_start + i] "
+            "-> sigmas[t_start + i + 1]; decode latents / scaling_factor + shift_factor",
+    "strength_checks": "strength < 0 or > 1: ValueError 'The value of strength should be in [0.0, 1.0] but is {strength}'; "
+                       "strength 0: t_start = N, ValueError 'After adjusting the num_inference_steps by strength parameter: "
+                       "0.0, the number of pipeline steps is 0 which is < 1 and not appropriate for this pipeline.'; "
+                       "strength 1: all N steps, sigma 1 (latents = noise)",
+    "defaults": "strength 0.6, num_inference_steps 50, guidance_scale 5.0 (CFG when > 0), height/width None",
+}
 
 
 def run_klein(folder, case):
@@ -205,7 +359,11 @@ def export_case(model, folder, case, out_dir, root, enforce=True):
     """Runs one case; paths in the manifest are relative to the exports folder `root`. `enforce`
     refuses images too flat to be a test (off for the trained flat-colour demo model, whose
     pixels are mostly saturated by design)."""
-    pipe, rec, images = (run_zimage if model == "zimage" else run_klein)(folder, case)
+    img2img = case.get("strength") is not None
+    if img2img:
+        case = dict(case, image_path=os.path.join(root, case["image"]))
+    runner = run_zimage_img2img if img2img else (run_zimage if model == "zimage" else run_klein)
+    pipe, rec, images = runner(folder, case)
     rec.put("scheduler.sigmas", pipe.scheduler.sigmas)
     rec.put("scheduler.timesteps", pipe.scheduler.timesteps)
     img = images[0]  # (H, W, 3) float in [0, 1], as the pipeline post-processes it
@@ -227,6 +385,9 @@ def export_case(model, folder, case, out_dir, root, enforce=True):
         "versions": versions(), "configs": _component_configs(folder), "checks": checks,
         "keys": keys, "files": ["tensors.safetensors", "image.png", "manifest.json"],
     }
+    if img2img:
+        manifest.update(rec.manifest)
+        manifest["files"].append(os.path.basename(case["image"]))
     write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return checks
 

@@ -3,6 +3,12 @@
 
 Usage: scripts/reference/regenerate   (creates the pinned venv on first use)
 Set REFERENCE_EXPORTS_DIR to write elsewhere (e.g. to compare two runs).
+
+       scripts/reference/regenerate --only <model>/<case> [...]
+rewrites only those case folders (e.g. zimage/img2img_strength0.6) from the checkpoints already in
+the exports folder; nothing else is touched (not index.json). On an AVX-512 machine run it with
+ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 (then the committed
+cases reproduce byte for byte; without the oneDNN limit the VAE convolutions differ in the last bits).
 """
 import os
 import shutil
@@ -43,6 +49,17 @@ CASES = {
              seed=31, steps=3, guidance=1.0, height=32, width=96),
     ],
 }
+# Image-to-image (ZImageImg2ImgPipeline). The input PNG is written into the case folder at
+# `input_size` (width, height): not a multiple of 16, so that the pipeline's LANCZOS resize to
+# (W - W % 16, H - H % 16) is exercised; height/width are passed explicitly and equal that size
+# (diffusers 0.42.1 fails for any other size). Not listed in index.json's "cases" (those are
+# text-to-image cases).
+IMG2IMG_CASES = {
+    "zimage": [
+        dict(name="img2img_strength0.6", checkpoint="base", prompt="A lighthouse on a rocky coast at sunset, oil painting",
+             seed=2025, steps=4, guidance=0.0, height=48, width=64, strength=0.6, input_size=(77, 58)),
+    ],
+}
 CHECKPOINTS = {"zimage": bp.ZIMAGE_CHECKPOINTS, "klein": bp.KLEIN_CHECKPOINTS}
 BUILDERS = {"zimage": bp.build_zimage, "klein": bp.build_klein}
 SIZE_LIMIT = 60 * 1024 * 1024
@@ -69,9 +86,46 @@ def make_test_image(path, height=48, width=64):
     save_png(path, np.clip(np.round(img), 0, 255).astype(np.uint8))
 
 
+def export_one(model, case, out):
+    """Exports one case of CASES or IMG2IMG_CASES (and an img2img case's input image) into `out`,
+    from the checkpoint already in `out`."""
+    specs = CHECKPOINTS[model]
+    case = dict(case, stored_dtype=str(specs[case["checkpoint"]]["dtype"]).replace("torch.", ""))
+    folder = os.path.join(out, model, "checkpoints", case["checkpoint"])
+    case_dir = os.path.join(out, model, "cases", case["name"])
+    if "strength" in case:
+        w, h = case.pop("input_size")
+        case["image"] = f"{model}/cases/{case['name']}/input.png"
+        make_test_image(os.path.join(out, case["image"]), height=h, width=w)
+    checks = ex.export_case(model, folder, case, case_dir, out)
+    print(f"case {model}/{case['name']}: {checks}", flush=True)
+
+
+def only(names, out):
+    """--only: rewrites just the named case folders (`<model>/<case>` or `<model>/cases/<case>`)."""
+    known = {f"{m}/{c['name']}": (m, c) for table in (CASES, IMG2IMG_CASES) for m, cs in table.items() for c in cs}
+    for name in names:
+        key = name.replace("/cases/", "/").strip("/")
+        if key not in known:
+            raise SystemExit(f"unknown case {name}; known: {', '.join(sorted(known))}")
+        model, case = known[key]
+        if not os.path.isdir(os.path.join(out, model, "checkpoints", case["checkpoint"])):
+            raise SystemExit(f"{model}/checkpoints/{case['checkpoint']} is missing in {out}: run a full regeneration")
+        case_dir = os.path.join(out, model, "cases", case["name"])
+        if os.path.isdir(case_dir):
+            shutil.rmtree(case_dir)
+        export_one(model, case, out)
+    assert_no_machine_paths(out)
+
+
 def main():
     setup_torch()
     out = os.environ.get("REFERENCE_EXPORTS_DIR", EXPORTS)
+    args = sys.argv[1:]
+    if args:
+        if args[0] != "--only" or len(args) < 2:
+            raise SystemExit("usage: regenerate [--only <model>/<case> ...]")
+        return only(args[1:], out)
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
@@ -91,11 +145,10 @@ def main():
             print(f"checkpoint {model}/{name} ...", flush=True)
             BUILDERS[model](os.path.join(out, model, "checkpoints", name), spec, tiny)
         for case in CASES[model]:
-            case = dict(case, stored_dtype=str(specs[case["checkpoint"]]["dtype"]).replace("torch.", ""))
-            folder = os.path.join(out, model, "checkpoints", case["checkpoint"])
-            checks = ex.export_case(model, folder, case, os.path.join(out, model, "cases", case["name"]), out)
-            print(f"case {model}/{case['name']}: {checks}", flush=True)
+            export_one(model, case, out)
             index["cases"].append(f"{model}/cases/{case['name']}")
+        for case in IMG2IMG_CASES.get(model, []):
+            export_one(model, case, out)
         ex.export_vae_roundtrip(model, os.path.join(out, model, "checkpoints", "base"), test_image,
                                 os.path.join(out, model, "vae_roundtrip"), out)
         ex.export_vae_tiled(model, os.path.join(out, model, "checkpoints", "base"), os.path.join(out, model, "vae_tiled"), out)
