@@ -1,3 +1,5 @@
+import ImageIO
+
 /// One image to generate: the text, the seed and the sampling settings.
 public struct GenerationRequest: Sendable, Equatable {
     /// The prompt.
@@ -12,9 +14,18 @@ public struct GenerationRequest: Sendable, Equatable {
     public var width: Int, height: Int
     /// Guidance scale (`guidance_scale`); what it does is the model's rule (Z-Image: CFG when > 0).
     public var guidance: Float
+    /// Image to image: the input picture (any size; resized to `width` x `height` as diffusers
+    /// resizes it), or nil for text to image.
+    public var image: RGBImage?
+    /// Image to image: diffusers' `strength` in (0, 1], how much of the schedule runs (1: from pure
+    /// noise; mflux's `--image-strength` is `1 - strength`).
+    public var strength: Double
 
     /// A request; see the properties.
-    public init(prompt: String, negativePrompt: String? = nil, seed: UInt64, steps: Int, width: Int, height: Int, guidance: Float = 0) {
+    public init(prompt: String, negativePrompt: String? = nil, seed: UInt64, steps: Int, width: Int, height: Int, guidance: Float = 0,
+                image: RGBImage? = nil, strength: Double = 0.6) {
+        self.image = image
+        self.strength = strength
         self.prompt = prompt
         self.negativePrompt = negativePrompt
         self.seed = seed
@@ -40,7 +51,25 @@ public struct GenerationRequest: Sendable, Equatable {
         }
         guard width <= 8192, height <= 8192 else { throw .invalidInput("width and height must be at most 8192, got \(width)x\(height)") }
         guard guidance.isFinite, guidance >= 0 else { throw .invalidInput("guidance must be a finite number >= 0, got \(guidance)") }
+        if image != nil {
+            guard strength.isFinite, strength >= 0, strength <= 1 else {
+                throw .invalidInput("the image strength must be in [0, 1], got \(strength)")
+            }
+            guard Self.imageStartIndex(steps: steps, strength: strength) < steps else {
+                throw .invalidInput("strength \(strength) leaves none of the \(steps) steps to run (keep less of the image, or use more steps)")
+            }
+        }
     }
+
+    /// The first step run for `strength` of `steps` (diffusers' `get_timesteps`:
+    /// `t_start = int(max(N - min(N·strength, N), 0))`, in double precision as Python computes it).
+    public static func imageStartIndex(steps: Int, strength: Double) -> Int {
+        let n = Double(steps)
+        return Int(max(n - min(n * strength, n), 0))
+    }
+
+    /// Where the loop starts: 0 for text to image, else ``imageStartIndex(steps:strength:)``.
+    public var startIndex: Int { image == nil ? 0 : Self.imageStartIndex(steps: steps, strength: strength) }
 }
 
 /// A model's default sampling settings.

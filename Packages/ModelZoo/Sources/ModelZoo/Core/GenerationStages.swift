@@ -52,6 +52,10 @@ public protocol GenerationStages: Sendable {
 
     /// The initial latents of `request` (drawn from its seed exactly as diffusers draws them).
     func initialLatents(_ request: GenerationRequest, context: ComputeContext) throws(ModelError) -> Tensor
+    /// The initial latents of an image-to-image `request` (its image encoded with `decoder`'s
+    /// VAE and noised to the start of the truncated schedule). Models without image to image
+    /// keep the default, which refuses.
+    func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor
     /// The loop (schedule and start index) for `request`.
     func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop
     /// The `predict` of `request`'s loop.
@@ -74,6 +78,12 @@ public protocol TextToImageModel: GenerationStages {
     /// Opens a pipeline folder: checks `model_index.json` and reads every component's config
     /// (weights are loaded by the stages, with `options`).
     init(modelPath: String, options: LoadOptions) throws(ModelError)
+}
+
+extension GenerationStages {
+    public func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor {
+        throw .invalidInput("this model does not take an input image (image to image)")
+    }
 }
 
 /// A component folder of a model as mflux saves it.

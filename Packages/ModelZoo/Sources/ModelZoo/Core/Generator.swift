@@ -61,7 +61,14 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         if callbacks.needsDecoder { _ = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() } }
         let loop = try model.denoisingLoop(request)
         let predictor = try model.predictor(request, conditioning: conditioning, denoiser: transformer)
-        let initial = try model.initialLatents(request, context: ctx)
+        let initial: Tensor
+        if request.image != nil {
+            // Image to image: the VAE encodes the input first.
+            let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
+            initial = try model.initialLatents(request, encodingWith: vae, context: ctx)
+        } else {
+            initial = try model.initialLatents(request, context: ctx)
+        }
         let info = LoopInfo(seed: request.seed, prompt: request.prompt, width: request.width, height: request.height,
                             sigmas: loop.sigmas, startIndex: loop.startIndex, imageIndex: imageIndex, imageCount: imageCount)
         let tileSize = VAETiling.tileSize(width: request.width, height: request.height, lowMemory: residency == .lowMemory)

@@ -58,12 +58,32 @@ public struct AutoencoderKL: Sendable {
     /// Encodes an image `[N, 3, H, W]` in [-1, 1] (H, W multiples of 8) to the posterior mode
     /// (mean) `[N, latent, H/8, W/8]` in raw latent space (`vae.encode(x).latent_dist.mode()`).
     public func encodeMode(_ x: Tensor, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        try encodeMoments(x, context: ctx).mean
+    }
+
+    /// The posterior of an image `[N, 3, H, W]` in [-1, 1] (`vae.encode(x).latent_dist`, diffusers'
+    /// `DiagonalGaussianDistribution`): `mean` and `logvar` clamped to [-30, 20], each
+    /// `[N, latent, H/8, W/8]`.
+    public func encodeMoments(_ x: Tensor, context ctx: ComputeContext) throws(ModelError) -> (mean: Tensor, logvar: Tensor) {
         let f = config.scaleFactor
         guard x.rank == 4, x.shape[1] == config.inChannels, x.shape[2] % f == 0, x.shape[3] % f == 0 else {
             throw .invalidInput("VAE encode expects [N, \(config.inChannels), H, W] with H, W multiples of \(f), got \(x.shape)")
         }
         var moments = encoder(x, ctx)
         if let q = quantConv { moments = q(moments, ctx) }
-        return moments.split(sizes: [config.latentChannels, config.latentChannels], axis: 1)[0]
+        let parts = moments.split(sizes: [config.latentChannels, config.latentChannels], axis: 1)
+        let logvar = Tensor(shape: parts[1].shape, floats: parts[1].floats(context: ctx).map { min(max($0, -30), 20) })
+        return (parts[0], logvar)
+    }
+
+    /// A sample of the posterior, `mean + exp(0.5·logvar)·ε` with ε drawn from `generator`
+    /// (`latent_dist.sample(generator)`: one `randn` of the latent shape).
+    public func encodeSample(_ x: Tensor, generator: inout TorchGenerator, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        let (mean, logvar) = try encodeMoments(x, context: ctx)
+        let eps = generator.randn(mean.shape).floats(context: ctx)
+        let m = mean.floats(context: ctx), lv = logvar.floats(context: ctx)
+        var out = [Float](repeating: 0, count: m.count)
+        for i in 0..<m.count { out[i] = m[i] + exp(0.5 * lv[i]) * eps[i] }
+        return Tensor(shape: mean.shape, floats: out)
     }
 }

@@ -4,7 +4,8 @@ import Schedulers
 /// only matters with dynamic shifting).
 public enum ZImageSchedule {
     /// The shared loop over Z-Image's schedule for `steps` steps on `imageSeqLen` latent tokens.
-    public static func loop(config c: FlowMatchEulerDiscreteSchedulerConfig, steps: Int, imageSeqLen: Int) throws(ModelError) -> DenoisingLoop {
+    /// `startIndex`: the first step run (image to image).
+    public static func loop(config c: FlowMatchEulerDiscreteSchedulerConfig, steps: Int, imageSeqLen: Int, startIndex: Int = 0) throws(ModelError) -> DenoisingLoop {
         guard steps >= 1 else { throw .invalidInput("steps must be at least 1, got \(steps)") }
         var s: FlowMatchEulerDiscreteScheduler
         do throws(SchedulerError) {
@@ -16,6 +17,6 @@ public enum ZImageSchedule {
         } catch {
             throw .invalidConfig("scheduler: \(error.description)")
         }
-        return try DenoisingLoop(scheduler: s)
+        return try DenoisingLoop(scheduler: s, startIndex: startIndex)
     }
 }

@@ -107,6 +107,26 @@ public struct ZImageTurbo: TextToImageModel {
         return generator.randn(latentShape(request))
     }
 
+    /// Image to image as `ZImageImg2ImgPipeline`: the input resized to the request's size
+    /// (``VAEImageProcessor/preprocess(_:width:height:)``), encoded and SAMPLED from the VAE's
+    /// posterior with the seed's generator (its first draw), `(z - shift) · scaling`, then the
+    /// noise (the generator's second draw) mixed in at the start sigma:
+    /// `σ·noise + (1 − σ)·latents` (`scale_noise`).
+    public func initialLatents(_ request: GenerationRequest, encodingWith decoder: ZImageImageDecoder, context ctx: ComputeContext) throws(ModelError) -> Tensor {
+        guard let image = request.image else { return try initialLatents(request, context: ctx) }
+        let x = try VAEImageProcessor.preprocess(image, width: request.width, height: request.height)
+        var generator = TorchGenerator(seed: request.seed)
+        let raw = try decoder.vae.encodeSample(x, generator: &generator, context: ctx)
+        let shift = Float(vaeConfig.shiftFactor ?? 0), scaling = Float(vaeConfig.scalingFactor ?? 1)
+        let latents = raw.floats(context: ctx).map { ($0 - shift) * scaling }
+        let noise = generator.randn(latentShape(request)).floats(context: ctx)
+        let loop = try denoisingLoop(request)
+        let sigma = loop.sigmas[loop.startIndex]
+        var out = [Float](repeating: 0, count: noise.count)
+        for i in 0..<out.count { out[i] = sigma * noise[i] + (1 - sigma) * latents[i] }
+        return Tensor(shape: latentShape(request), floats: out)
+    }
+
     /// The latent shape `[1, 16, H/8, W/8]` of a request.
     public func latentShape(_ request: GenerationRequest) -> [Int] {
         ZImageLatents.noiseShape(height: request.height, width: request.width, channels: transformerConfig.inChannels,
@@ -115,7 +135,8 @@ public struct ZImageTurbo: TextToImageModel {
 
     public func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop {
         let shape = latentShape(request)
-        return try ZImageSchedule.loop(config: schedulerConfig, steps: request.steps, imageSeqLen: (shape[2] / 2) * (shape[3] / 2))
+        return try ZImageSchedule.loop(config: schedulerConfig, steps: request.steps, imageSeqLen: (shape[2] / 2) * (shape[3] / 2),
+                                       startIndex: request.startIndex)
     }
 
     public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: ZImageTransformer2DModel) throws(ModelError) -> ZImagePredictor {
