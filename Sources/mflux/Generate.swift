@@ -19,10 +19,11 @@ struct Generate: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Prompt") var promptOptions: PromptOptions
     @OptionGroup(title: "Sampling") var sampling: SamplingOptions
+    @OptionGroup(title: "Image to image") var imageOptions: ImageOptions
     @OptionGroup(title: "Output") var outputOptions: OutputOptions
 
     func run() throws {
-        let plan = try GenerationPlan(model: modelOptions, prompt: promptOptions, sampling: sampling)
+        let plan = try GenerationPlan(model: modelOptions, prompt: promptOptions, sampling: sampling, image: imageOptions)
         let ctx = try ComputeContext(threadCount: modelOptions.threads, precision: plan.precision)
         if let warning = ctx.blas.warning { Log.line(warning) }
         if ctx.precision != ctx.requestedPrecision {
@@ -52,12 +53,12 @@ struct Generate: ParsableCommand {
             for (i, seed) in plan.seeds.enumerated() {
                 let request = GenerationRequest(prompt: try plan.prompt.read(), negativePrompt: plan.negativePrompt, seed: seed,
                                                 steps: settings.steps, width: settings.width, height: settings.height,
-                                                guidance: settings.guidance)
+                                                guidance: settings.guidance, image: plan.image, strength: 1 - plan.imageStrength)
                 let image = try generator.generate(request, imageIndex: i, imageCount: plan.seeds.count, context: ctx)
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
-                                                quantize: stored ?? plan.quantize,
+                                                quantize: stored ?? plan.quantize, imagePath: plan.imagePath,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

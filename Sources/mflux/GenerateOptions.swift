@@ -34,6 +34,23 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--image-path`, `--image-strength` (image to image, mflux's flags).
+struct ImageOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Start from this picture (PNG; image to image, Z-Image). Resized to --width/--height (default: its own size rounded down to a multiple of 16).", valueName: "file"),
+            completion: .file(extensions: ["png"]))
+    var imagePath: String?
+
+    @Option(name: .long, help: ArgumentHelp("How much of the input picture is kept, 0-1 (mflux's meaning; diffusers' strength is 1 minus this; default 0.4).", valueName: "s"))
+    var imageStrength: Double?
+
+    func validate() throws {
+        if let s = imageStrength {
+            guard s.isFinite, s >= 0, s <= 1 else { throw ValidationError("--image-strength must be from 0 to 1, got \(s)") }
+            guard imagePath != nil else { throw ValidationError("--image-strength needs --image-path") }
+        }
+    }
+}
+
 /// `--prompt`, `--prompt-file`, `--negative-prompt`.
 struct PromptOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The prompt; - reads it from standard input.", valueName: "text"))

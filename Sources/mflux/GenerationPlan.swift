@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageIO
 import ModelZoo
 import TensorKit
 
@@ -18,8 +19,12 @@ struct GenerationPlan {
     private let precisionFlag: ModelOptions.Precision?
     private let quantizeFlag: Int?
     private let metadata: GenerationMetadata?
+    /// Image to image: the input picture, its path and mflux's `--image-strength` (share kept).
+    let image: RGBImage?
+    let imagePath: String?
+    let imageStrength: Double
 
-    init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions) throws {
+    init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions, image i: ImageOptions = ImageOptions()) throws {
         let metadata = try s.configFromMetadata.map { (path: String) throws(ModelError) in try GenerationMetadata.read(path: path) }
         self.metadata = metadata
         sampling = s
@@ -46,6 +51,25 @@ struct GenerationPlan {
             throw CLIError("--prompt or --prompt-file is required (or --config-from-metadata with a prompt)")
         }
         negativePrompt = p.negativePrompt ?? metadata?.negativePrompt
+        // Input picture: the flag, else the metadata's; read now (a bad file fails before loading).
+        imagePath = i.imagePath ?? metadata?.imagePath
+        imageStrength = i.imageStrength ?? metadata?.imageStrength ?? 0.4
+        guard imageStrength.isFinite, imageStrength >= 0, imageStrength <= 1 else {
+            throw CLIError("image strength \(imageStrength) must be from 0 to 1")
+        }
+        if let path = imagePath {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                throw CLIError("input image \(path) does not exist")
+            }
+            do {
+                image = try PNG.read(path).image
+            } catch {
+                throw CLIError("input image \(path): \(error.description) (PNG images are supported)")
+            }
+        } else {
+            image = nil
+        }
         // Seeds: --seed, else --auto-seeds, else the metadata's, else one random seed.
         if !s.seed.isEmpty {
             seeds = s.seed
@@ -85,7 +109,12 @@ struct GenerationPlan {
     /// The sampling settings: flags, then the metadata file, then `defaults`.
     func settings(defaults d: GenerationDefaults) throws -> (steps: Int, width: Int, height: Int, guidance: Float) {
         let steps = sampling.steps ?? metadata?.steps ?? d.steps
-        let width = sampling.width ?? metadata?.width ?? d.width, height = sampling.height ?? metadata?.height ?? d.height
+        // With an input picture the size defaults to its own, rounded down to a multiple of 16 (diffusers).
+        let width = sampling.width ?? metadata?.width ?? image.map { $0.width - $0.width % 16 } ?? d.width
+        let height = sampling.height ?? metadata?.height ?? image.map { $0.height - $0.height % 16 } ?? d.height
+        if image != nil, width == 0 || height == 0 {
+            throw CLIError("the input image is \(image!.width)x\(image!.height): under 16 pixels a side; give --width and --height")
+        }
         let guidance = sampling.guidance ?? metadata?.guidance ?? d.guidance
         if metadata != nil {
             // Values from a file get the flags' checks.

@@ -56,6 +56,8 @@ public protocol GenerationStages: Sendable {
     /// VAE and noised to the start of the truncated schedule). Models without image to image
     /// keep the default, which refuses.
     func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor
+    /// Whether requests may carry an input image (image to image). Default: no.
+    var acceptsInputImage: Bool { get }
     /// The loop (schedule and start index) for `request`.
     func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop
     /// The `predict` of `request`'s loop.
@@ -81,6 +83,8 @@ public protocol TextToImageModel: GenerationStages {
 }
 
 extension GenerationStages {
+    public var acceptsInputImage: Bool { false }
+
     public func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor {
         throw .invalidInput("this model does not take an input image (image to image)")
     }

@@ -49,6 +49,9 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
     /// Generates one image. `imageIndex`/`imageCount` tell the callbacks where it stands in a run.
     public func generate(_ request: GenerationRequest, imageIndex: Int = 0, imageCount: Int = 1,
                          context ctx: ComputeContext) throws(ModelError) -> GeneratedImage {
+        if request.image != nil, !model.acceptsInputImage {
+            throw .invalidInput("this model does not take an input image (image to image)")
+        }
         try model.validate(request)
         var timings: [String: Double] = [:]
         try checkCancellation("before encoding the prompt")

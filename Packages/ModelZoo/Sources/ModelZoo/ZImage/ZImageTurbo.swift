@@ -107,6 +107,9 @@ public struct ZImageTurbo: TextToImageModel {
         return generator.randn(latentShape(request))
     }
 
+    /// Z-Image takes an input image (image to image).
+    public var acceptsInputImage: Bool { true }
+
     /// Image to image as `ZImageImg2ImgPipeline`: the input resized to the request's size
     /// (``VAEImageProcessor/preprocess(_:width:height:)``), encoded and SAMPLED from the VAE's
     /// posterior with the seed's generator (its first draw), `(z - shift) · scaling`, then the
