@@ -27,13 +27,30 @@ public struct WeightQuantization: Sendable {
     }
 }
 
+/// A LoRA file and the weight it is applied with (`--lora-paths`, `--lora-scales`).
+public struct LoRAWeights: Sendable, Equatable {
+    /// The `.safetensors` file.
+    public let path: String
+    /// Its weight (diffusers' `set_adapters` weight, mflux's scale).
+    public let scale: Float
+
+    /// `path` at `scale`.
+    public init(path: String, scale: Float = 1) {
+        self.path = path
+        self.scale = scale
+    }
+}
+
 /// Options for loading a model's weights.
 public struct LoadOptions: Sendable {
     /// Quantize linear layers as they load (nil: keep the stored dtype).
     public var quantization: WeightQuantization?
+    /// LoRA files for the transformer, applied in this order.
+    public var loras: [LoRAWeights]
 
-    /// Default: weights as stored.
-    public init(quantization: WeightQuantization? = nil) {
+    /// Default: weights as stored, no LoRA.
+    public init(quantization: WeightQuantization? = nil, loras: [LoRAWeights] = []) {
         self.quantization = quantization
+        self.loras = loras
     }
 }

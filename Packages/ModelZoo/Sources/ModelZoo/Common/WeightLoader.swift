@@ -14,6 +14,8 @@ public final class WeightLoader {
     public let component: String
     /// Quantize linear layers as they load (see ``WeightQuantization``).
     public var quantization: WeightQuantization?
+    /// LoRA adapters the linear layers take as they load (by their full names).
+    public var loras: LoRASet?
     private var accounted: Set<String> = []
 
     /// A loader over `source`.
@@ -41,15 +43,17 @@ public final class WeightLoader {
 
     /// Builds a module from the checkpoint in `folder` with `make` (linear layers quantized as
     /// they load when `quantization` is given and the layer is not stored quantized), then checks
-    /// that every tensor was used or declared unused (``finish()``). `naming` maps an mflux-saved
-    /// component's names to diffusers'.
+    /// that every tensor was used or declared unused (``finish()``) and that every LoRA adapter
+    /// in `loras` found its layer. `naming` maps an mflux-saved component's names to diffusers'.
     public static func build<T>(folder: String, component: String, quantization: WeightQuantization? = nil,
-                                naming: MfluxNaming = .identical,
+                                naming: MfluxNaming = .identical, loras: LoRASet? = nil,
                                 _ make: (WeightLoader) throws(ModelError) -> T) throws(ModelError) -> T {
         let loader = try WeightLoader(folder: folder, component: component, naming: naming)
         loader.quantization = quantization
+        loader.loras = loras
         let module = try make(loader)
         try loader.finish()
+        try loras?.finish()
         return module
     }
 

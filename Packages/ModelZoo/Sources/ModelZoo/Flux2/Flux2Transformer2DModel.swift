@@ -16,10 +16,12 @@ public struct Flux2Transformer2DModel: Sendable {
 
     /// Loads the transformer in `folder`; every tensor must be used. Pass `config` when it was
     /// already read.
-    public init(folder: String, config given: Flux2TransformerConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
+    /// `loras`: LoRA adapters by layer name (every one must find its layer).
+    public init(folder: String, config given: Flux2TransformerConfig? = nil, quantization: WeightQuantization? = nil,
+                loras: LoRASet? = nil) throws(ModelError) {
         let config: Flux2TransformerConfig
         if let given { config = given } else { config = try Flux2TransformerConfig.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming, loras: loras) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }

@@ -21,6 +21,8 @@ public struct Linear: LinearLayer {
     public let bias: Tensor?
     /// The weight in MLX's affine quantization, when the loader quantized it.
     public let quantized: QuantizedMatrix?
+    /// LoRA adapters added as a side path (``LoRAAdapter``), in the order given.
+    public let lora: [LoRAAdapter]
     public var inFeatures: Int { quantized?.columns ?? weight.shape[1] }
     public var outFeatures: Int { quantized?.rows ?? weight.shape[0] }
 
@@ -31,6 +33,7 @@ public struct Linear: LinearLayer {
     /// weight's pages are let go.
     public init(_ scope: WeightScope, _ name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws(ModelError) {
         let full = scope.name(name)
+        lora = scope.checkOnly ? [] : try scope.loader.loras?.take(full, in: inFeatures, out: outFeatures) ?? []
         if scope.loader.contains(full + ".scales") {
             if scope.checkOnly {
                 _ = try scope.loader.declareUnusedQuantized(full, rows: outFeatures, columns: inFeatures)
@@ -57,19 +60,31 @@ public struct Linear: LinearLayer {
     }
 
     public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
-        if let quantized { return context.quantizedLinear(x, weight: quantized, bias: bias) }
-        return context.linear(x, weight: weight, bias: bias)
+        let base = quantized.map { context.quantizedLinear(x, weight: $0, bias: bias) } ?? context.linear(x, weight: weight, bias: bias)
+        return withLoRA(base, x, context)
+    }
+
+    /// `base + Σ scale·B(A(x))` over the adapters, in order (PEFT adds each to the result).
+    func withLoRA(_ base: Tensor, _ x: Tensor, _ context: ComputeContext) -> Tensor {
+        lora.reduce(base) { context.add($0, $1.delta(x, context)) }
     }
 
     /// `self(x).split(sizes, axis: -1)`, each part computed from its rows of the weight (no copies).
     public func split(_ x: Tensor, sizes: [Int], _ context: ComputeContext) -> [Tensor] {
-        if let quantized { return context.quantizedLinearSplit(x, weight: quantized, bias: bias, sizes: sizes) }
-        return context.linearSplit(x, weight: weight, bias: bias, sizes: sizes)
+        var parts = quantized.map { context.quantizedLinearSplit(x, weight: $0, bias: bias, sizes: sizes) }
+            ?? context.linearSplit(x, weight: weight, bias: bias, sizes: sizes)
+        for adapter in lora {
+            let delta = adapter.delta(x, context).split(sizes: sizes, axis: -1, context: context)
+            for i in parts.indices { parts[i] = context.add(parts[i], delta[i]) }
+        }
+        return parts
     }
 
     /// `self(concat(inputs, axis: -1))`, the inputs' products with the weight's column blocks
-    /// summed (no concatenation; a quantized weight needs blocks starting on groups, else it concatenates).
+    /// summed (no concatenation; a quantized weight needs blocks starting on groups, else it
+    /// concatenates; LoRA adapters see the concatenated input).
     public func concatenated(_ inputs: [Tensor], _ context: ComputeContext) -> Tensor {
+        if !lora.isEmpty { return self(Tensor.concat(inputs, axis: -1, context: context), context) }
         if let quantized {
             if inputs.dropLast().allSatisfy({ $0.shape.last! % quantized.groupSize == 0 }) {
                 return context.quantizedLinearConcat(inputs, weight: quantized, bias: bias)

@@ -26,10 +26,12 @@ public struct ZImageTransformer2DModel: Sendable {
     /// Loads the transformer in `folder` (`config.json` + single or sharded safetensors, any float
     /// dtype, memory-mapped). Every tensor must be used or known-unused.
     /// Pass `config` when it was already read (otherwise `folder/config.json` is read).
-    public init(folder: String, config given: ZImageTransformerConfig? = nil, quantization: WeightQuantization? = nil) throws(ModelError) {
+    /// `loras`: LoRA adapters by layer name (every one must find its layer).
+    public init(folder: String, config given: ZImageTransformerConfig? = nil, quantization: WeightQuantization? = nil,
+                loras: LoRASet? = nil) throws(ModelError) {
         let config: ZImageTransformerConfig
         if let given { config = given } else { config = try ZImageTransformerConfig.load(path: folder + "/config.json") }
-        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming) { (loader: WeightLoader) throws(ModelError) in
+        self = try WeightLoader.build(folder: folder, component: "transformer", quantization: quantization, naming: Self.mfluxNaming, loras: loras) { (loader: WeightLoader) throws(ModelError) in
             try Self(config: config, loader: loader)
         }
     }
