@@ -184,7 +184,8 @@ final class GenerateTests: XCTestCase {
         try FileManager.default.copyItem(atPath: model + "/model_index.json", toPath: dir + "/incomplete/model_index.json")
         try FileManager.default.createDirectory(atPath: dir + "/unknown", withIntermediateDirectories: true)
         try #"{"_class_name": "StableDiffusionPipeline"}"#.write(toFile: dir + "/unknown/model_index.json", atomically: true, encoding: .utf8)
-        // A folder saved by mflux in its own format (no model_index.json; shards with mflux metadata).
+        // A folder in mflux's saved format (no model_index.json; shards with mflux metadata) whose
+        // transformer is no model this port knows.
         try FileManager.default.createDirectory(atPath: dir + "/mfluxsaved/transformer", withIntermediateDirectories: true)
         try SafetensorsWriter.write(["x_embedder.weight": Tensor(zeros: [4, 4])], metadata: ["quantization_level": "4", "mflux_version": "0.24.0"],
                                     to: dir + "/mfluxsaved/transformer/0.safetensors")
@@ -201,7 +202,7 @@ final class GenerateTests: XCTestCase {
             ("incomplete folder", with("--model", dir + "/incomplete"), "missing"),
             ("unknown pipeline", with("--model", dir + "/unknown"), "StableDiffusionPipeline"),
             ("not a pipeline folder", with("--model", dir), "model_index.json"),
-            ("mflux-saved folder", with("--model", dir + "/mfluxsaved"), "saved by mflux 0.24.0 in its own format (quantization_level 4)"),
+            ("unknown mflux-saved folder", with("--model", dir + "/mfluxsaved"), "saved by mflux 0.24.0, but its transformer"),
             ("size not a multiple of 16", with("--width", "40"), "multiple of 16"),
             ("zero size", with("--height", "0"), "positive"),
             ("empty prompt", with("--prompt", ""), "prompt"),
