@@ -363,6 +363,12 @@ def export_case(model, folder, case, out_dir, root, enforce=True):
     if img2img:
         case = dict(case, image_path=os.path.join(root, case["image"]))
     runner = run_zimage_img2img if img2img else (run_zimage if model == "zimage" else run_klein)
+    edit = case.get("reference_images") is not None  # klein reference-image editing: export_edit.py
+    if edit:
+        from export_edit import run_klein_edit
+
+        case = dict(case, reference_image_paths=[os.path.join(root, p) for p in case["reference_images"]])
+        runner = run_klein_edit
     pipe, rec, images = runner(folder, case)
     rec.put("scheduler.sigmas", pipe.scheduler.sigmas)
     rec.put("scheduler.timesteps", pipe.scheduler.timesteps)
@@ -388,6 +394,9 @@ def export_case(model, folder, case, out_dir, root, enforce=True):
     if img2img:
         manifest.update(rec.manifest)
         manifest["files"].append(os.path.basename(case["image"]))
+    if edit:
+        manifest.update(rec.manifest)
+        manifest["files"] += [os.path.basename(p) for p in case["reference_images"]]
     write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return checks
 

@@ -60,6 +60,17 @@ IMG2IMG_CASES = {
              seed=2025, steps=4, guidance=0.0, height=48, width=64, strength=0.6, input_size=(77, 58)),
     ],
 }
+# FLUX.2-klein reference-image editing (Flux2KleinPipeline(image=[...]), export_edit.py). The
+# reference PNGs (`reference_sizes`, (width, height) each, RGB) are written into the case folder:
+# not multiples of 16 (center-cropped by the pipeline), different aspect ratios, the second one at the
+# 64 px minimum width. height/width are None: the pipeline derives the output size from the first
+# reference. Not listed in index.json's "cases" (those are text-to-image cases).
+EDIT_CASES = {
+    "klein": [
+        dict(name="edit_two_refs", checkpoint="base", prompt="Put the red ball from the first image next to the green box, sunny garden",
+             seed=2025, steps=4, guidance=1.0, height=None, width=None, reference_sizes=[(101, 75), (70, 141)]),
+    ],
+}
 CHECKPOINTS = {"zimage": bp.ZIMAGE_CHECKPOINTS, "klein": bp.KLEIN_CHECKPOINTS}
 BUILDERS = {"zimage": bp.build_zimage, "klein": bp.build_klein}
 SIZE_LIMIT = 60 * 1024 * 1024
@@ -86,8 +97,20 @@ def make_test_image(path, height=48, width=64):
     save_png(path, np.clip(np.round(img), 0, 255).astype(np.uint8))
 
 
+def write_reference_images(model, case, out):
+    """An edit case's reference PNGs (ref0.png, ref1.png, ...) into its case folder; sets
+    case["reference_images"] (paths relative to the exports folder)."""
+    import export_edit
+
+    sizes = case.pop("reference_sizes")
+    case["reference_images"] = [f"{model}/cases/{case['name']}/ref{i}.png" for i in range(len(sizes))]
+    for i, ((w, h), path) in enumerate(zip(sizes, case["reference_images"])):
+        export_edit.make_reference_image(os.path.join(out, path), w, h, variant=i % 2)
+
+
 def export_one(model, case, out):
-    """Exports one case of CASES or IMG2IMG_CASES (and an img2img case's input image) into `out`,
+    """Exports one case of CASES, IMG2IMG_CASES or EDIT_CASES (and an img2img case's input image or an
+    edit case's reference images) into `out`,
     from the checkpoint already in `out`."""
     specs = CHECKPOINTS[model]
     case = dict(case, stored_dtype=str(specs[case["checkpoint"]]["dtype"]).replace("torch.", ""))
@@ -97,13 +120,15 @@ def export_one(model, case, out):
         w, h = case.pop("input_size")
         case["image"] = f"{model}/cases/{case['name']}/input.png"
         make_test_image(os.path.join(out, case["image"]), height=h, width=w)
+    if "reference_sizes" in case:
+        write_reference_images(model, case, out)
     checks = ex.export_case(model, folder, case, case_dir, out)
     print(f"case {model}/{case['name']}: {checks}", flush=True)
 
 
 def only(names, out):
     """--only: rewrites just the named case folders (`<model>/<case>` or `<model>/cases/<case>`)."""
-    known = {f"{m}/{c['name']}": (m, c) for table in (CASES, IMG2IMG_CASES) for m, cs in table.items() for c in cs}
+    known = {f"{m}/{c['name']}": (m, c) for table in (CASES, IMG2IMG_CASES, EDIT_CASES) for m, cs in table.items() for c in cs}
     for name in names:
         key = name.replace("/cases/", "/").strip("/")
         if key not in known:
@@ -148,6 +173,8 @@ def main():
             export_one(model, case, out)
             index["cases"].append(f"{model}/cases/{case['name']}")
         for case in IMG2IMG_CASES.get(model, []):
+            export_one(model, case, out)
+        for case in EDIT_CASES.get(model, []):
             export_one(model, case, out)
         ex.export_vae_roundtrip(model, os.path.join(out, model, "checkpoints", "base"), test_image,
                                 os.path.join(out, model, "vae_roundtrip"), out)
