@@ -20,11 +20,14 @@ public struct GenerationRequest: Sendable, Equatable {
     /// Image to image: diffusers' `strength` in (0, 1], how much of the schedule runs (1: from pure
     /// noise; mflux's `--image-strength` is `1 - strength`).
     public var strength: Double
+    /// Editing: reference images (FLUX.2-klein), in order; empty for none.
+    public var referenceImages: [RGBImage]
 
     /// A request; see the properties.
     public init(prompt: String, negativePrompt: String? = nil, seed: UInt64, steps: Int, width: Int, height: Int, guidance: Float = 0,
-                image: RGBImage? = nil, strength: Double = 0.6) {
+                image: RGBImage? = nil, strength: Double = 0.6, referenceImages: [RGBImage] = []) {
         self.image = image
+        self.referenceImages = referenceImages
         self.strength = strength
         self.prompt = prompt
         self.negativePrompt = negativePrompt

@@ -58,6 +58,13 @@ public protocol GenerationStages: Sendable {
     func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor
     /// Whether requests may carry an input image (image to image). Default: no.
     var acceptsInputImage: Bool { get }
+    /// Whether requests may carry reference images (editing). Default: no.
+    var acceptsReferenceImages: Bool { get }
+    /// The reference images of `request` as conditioning tokens, encoded with `decoder`'s VAE.
+    func referenceTokens(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> ReferenceTokens
+    /// The `predict` of a request with reference tokens (nil: none; the default handles only nil).
+    func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Denoiser,
+                   references: ReferenceTokens?) throws(ModelError) -> Predictor
     /// The loop (schedule and start index) for `request`.
     func denoisingLoop(_ request: GenerationRequest) throws(ModelError) -> DenoisingLoop
     /// The `predict` of `request`'s loop.
@@ -84,6 +91,17 @@ public protocol TextToImageModel: GenerationStages {
 
 extension GenerationStages {
     public var acceptsInputImage: Bool { false }
+    public var acceptsReferenceImages: Bool { false }
+
+    public func referenceTokens(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> ReferenceTokens {
+        throw .invalidInput("this model does not take reference images (editing)")
+    }
+
+    public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Denoiser,
+                          references: ReferenceTokens?) throws(ModelError) -> Predictor {
+        guard references == nil else { throw .invalidInput("this model does not take reference images (editing)") }
+        return try predictor(request, conditioning: conditioning, denoiser: denoiser)
+    }
 
     public func initialLatents(_ request: GenerationRequest, encodingWith decoder: Decoder, context: ComputeContext) throws(ModelError) -> Tensor {
         throw .invalidInput("this model does not take an input image (image to image)")

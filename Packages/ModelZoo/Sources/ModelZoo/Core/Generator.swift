@@ -52,6 +52,9 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         if request.image != nil, !model.acceptsInputImage {
             throw .invalidInput("this model does not take an input image (image to image)")
         }
+        if !request.referenceImages.isEmpty, !model.acceptsReferenceImages {
+            throw .invalidInput("this model does not take reference images (editing)")
+        }
         try model.validate(request)
         var timings: [String: Double] = [:]
         try checkCancellation("before encoding the prompt")
@@ -63,7 +66,13 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         let transformer = try load(&denoiser, "transformer") { () throws(ModelError) in try model.loadDenoiser() }
         if callbacks.needsDecoder { _ = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() } }
         let loop = try model.denoisingLoop(request)
-        let predictor = try model.predictor(request, conditioning: conditioning, denoiser: transformer)
+        var references: ReferenceTokens?
+        if !request.referenceImages.isEmpty {
+            // Editing: the VAE encodes the reference images once for every step.
+            let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
+            references = try model.referenceTokens(request, encodingWith: vae, context: ctx)
+        }
+        let predictor = try model.predictor(request, conditioning: conditioning, denoiser: transformer, references: references)
         let initial: Tensor
         if request.image != nil {
             // Image to image: the VAE encodes the input first.

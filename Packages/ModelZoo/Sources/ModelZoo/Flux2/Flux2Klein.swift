@@ -95,6 +95,7 @@ public struct Flux2Klein: TextToImageModel {
     public func usesGuidance(_ request: GenerationRequest) -> Bool { !isDistilled && request.guidance > 1 }
 
     public func validate(_ request: GenerationRequest) throws(ModelError) {
+        for (i, image) in request.referenceImages.enumerated() { try Flux2ReferenceImages.check(image, index: i) }
         try request.validate(sizeMultiple: vaeConfig.scaleFactor * 2)
     }
 
@@ -136,9 +137,21 @@ public struct Flux2Klein: TextToImageModel {
     }
 
     public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Flux2Transformer2DModel) throws(ModelError) -> Flux2Predictor {
+        try predictor(request, conditioning: conditioning, denoiser: denoiser, references: nil)
+    }
+
+    /// klein takes reference images (editing, ``Flux2ReferenceImages``).
+    public var acceptsReferenceImages: Bool { true }
+
+    public func referenceTokens(_ request: GenerationRequest, encodingWith vae: AutoencoderKL, context ctx: ComputeContext) throws(ModelError) -> ReferenceTokens {
+        try Flux2ReferenceImages.tokens(request.referenceImages, vae: vae, context: ctx)
+    }
+
+    public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Flux2Transformer2DModel,
+                          references: ReferenceTokens?) throws(ModelError) -> Flux2Predictor {
         let shape = noiseShape(request)
         return Flux2Predictor(transformer: denoiser, prompt: conditioning.prompt, negative: usesGuidance(request) ? conditioning.negative : nil,
-                              guidance: request.guidance, tokenHeight: shape[2], tokenWidth: shape[3])
+                              guidance: request.guidance, tokenHeight: shape[2], tokenWidth: shape[3], references: references)
     }
 
     /// The token grid `[1, h, w, 128]` -> pixels `[8·2h, 8·2w, 3]`: unpack, BatchNorm
