@@ -53,12 +53,13 @@ struct Generate: ParsableCommand {
             for (i, seed) in plan.seeds.enumerated() {
                 let request = GenerationRequest(prompt: try plan.prompt.read(), negativePrompt: plan.negativePrompt, seed: seed,
                                                 steps: settings.steps, width: settings.width, height: settings.height,
-                                                guidance: settings.guidance, image: plan.image, strength: 1 - plan.imageStrength)
+                                                guidance: settings.guidance, image: plan.image, strength: 1 - plan.imageStrength,
+                                                referenceImages: plan.referenceImages)
                 let image = try generator.generate(request, imageIndex: i, imageCount: plan.seeds.count, context: ctx)
                 let record = GenerationMetadata(image: image, model: plan.modelName, modelPath: plan.resolved.path,
                                                 pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
-                                                quantize: stored ?? plan.quantize, imagePath: plan.imagePath,
+                                                quantize: stored ?? plan.quantize, imagePath: plan.imagePath, imagePaths: plan.referencePaths,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

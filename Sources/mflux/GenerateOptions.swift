@@ -34,7 +34,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--image-path`, `--image-strength` (image to image, mflux's flags).
+/// `--image-path`, `--image-strength` (image to image) and `--image-paths` (editing), mflux's flags.
 struct ImageOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Start from this picture (PNG; image to image, Z-Image). Resized to --width/--height (default: its own size rounded down to a multiple of 16).", valueName: "file"),
             completion: .file(extensions: ["png"]))
@@ -42,6 +42,10 @@ struct ImageOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("How much of the input picture is kept, 0-1 (mflux's meaning; diffusers' strength is 1 minus this; default 0.4).", valueName: "s"))
     var imageStrength: Double?
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Reference images to edit from (PNG; FLUX.2-klein). Without --width/--height the output takes the first one's size (at most 1024² pixels, multiples of 16).", valueName: "file"),
+            completion: .file(extensions: ["png"]))
+    var imagePaths: [String] = []
 
     func validate() throws {
         if let s = imageStrength {

@@ -23,6 +23,9 @@ struct GenerationPlan {
     let image: RGBImage?
     let imagePath: String?
     let imageStrength: Double
+    /// Editing: the reference images and their paths.
+    let referenceImages: [RGBImage]
+    let referencePaths: [String]
 
     init(model: ModelOptions, prompt p: PromptOptions, sampling s: SamplingOptions, image i: ImageOptions = ImageOptions()) throws {
         let metadata = try s.configFromMetadata.map { (path: String) throws(ModelError) in try GenerationMetadata.read(path: path) }
@@ -70,6 +73,19 @@ struct GenerationPlan {
         } else {
             image = nil
         }
+        referencePaths = i.imagePaths
+        referenceImages = try i.imagePaths.map { path in
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                throw CLIError("reference image \(path) does not exist")
+            }
+            do {
+                return try PNG.read(path).image
+            } catch {
+                throw CLIError("reference image \(path): \(error) (PNG images are supported)")
+            }
+        }
+        if image != nil, !referenceImages.isEmpty { throw CLIError("--image-path (image to image) and --image-paths (editing) cannot be combined") }
         // Seeds: --seed, else --auto-seeds, else the metadata's, else one random seed.
         if !s.seed.isEmpty {
             seeds = s.seed
@@ -110,8 +126,10 @@ struct GenerationPlan {
     func settings(defaults d: GenerationDefaults) throws -> (steps: Int, width: Int, height: Int, guidance: Float) {
         let steps = sampling.steps ?? metadata?.steps ?? d.steps
         // With an input picture the size defaults to its own, rounded down to a multiple of 16 (diffusers).
-        let width = sampling.width ?? metadata?.width ?? image.map { $0.width - $0.width % 16 } ?? d.width
-        let height = sampling.height ?? metadata?.height ?? image.map { $0.height - $0.height % 16 } ?? d.height
+        // With reference images, the first one's encoded size (diffusers' Flux2KleinPipeline).
+        let reference = referenceImages.first.map { Flux2ReferenceImages.encodedSize(width: $0.width, height: $0.height) }
+        let width = sampling.width ?? metadata?.width ?? image.map { $0.width - $0.width % 16 } ?? reference?.width ?? d.width
+        let height = sampling.height ?? metadata?.height ?? image.map { $0.height - $0.height % 16 } ?? reference?.height ?? d.height
         if image != nil, width == 0 || height == 0 {
             throw CLIError("the input image is \(image!.width)x\(image!.height): under 16 pixels a side; give --width and --height")
         }

@@ -4,8 +4,8 @@ import SafetensorsIO
 import XCTest
 
 /// `mflux generate --image-path --image-strength` (mflux's flags; strength = share of the input
-/// kept, diffusers' strength = 1 - it) through the built binary: diffusers' img2img image from the
-/// seed alone; bad inputs give one line and a non-zero exit.
+/// kept, diffusers' strength = 1 - it) and `--image-paths` (klein editing) through the built
+/// binary: diffusers' images from the seed alone; bad inputs give one line and a non-zero exit.
 final class ImageToImageTests: XCTestCase {
     static let exports = MFluxBinary.repositoryRoot + "/ReferenceExports"
 
@@ -39,6 +39,28 @@ final class ImageToImageTests: XCTestCase {
         XCTAssertTrue(text.first { $0.key == "image_path" }?.value.hasSuffix("input.png") ?? false)
     }
 
+    func testKleinEditingMatchesDiffusers() throws {
+        let name = "klein/cases/edit_two_refs"
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.exports)/\(name)/manifest.json"))) as! [String: Any]
+        let dir = try temporaryDirectory()
+        let out = dir + "/edit.png"
+        // No --width/--height: the first reference's encoded size (101x75 -> 96x64), as diffusers.
+        let refs = (m["reference_images"] as! [String]).map { "\(Self.exports)/\($0)" }
+        let r = try MFluxBinary.run(["generate", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--prompt", m["prompt"] as! String,
+                                     "--seed", "\(m["seed"] as! Int)", "--steps", "\(m["steps"] as! Int)", "--precision", "fp32",
+                                     "--image-paths"] + refs + ["--output", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (image, text) = try PNG.read(out)
+        XCTAssertEqual([image.width, image.height], [m["width"] as! Int, m["height"] as! Int])
+        let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+        let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
+        let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
+        print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")
+        XCTAssertGreaterThanOrEqual(frac, 0.99)
+        XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3)
+        XCTAssertEqual(text.first { $0.key == "image_paths" }?.value.split(separator: "\n").count, 2)
+    }
+
     func testBadInputsGiveOneLineAndNonZeroExit() throws {
         let dir = try temporaryDirectory()
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/fake.png"))
@@ -53,6 +75,11 @@ final class ImageToImageTests: XCTestCase {
             (z + ["--image-strength", "0.5"], "--image-strength needs --image-path"),
             (["generate", "--model", "\(Self.exports)/klein/checkpoints/base", "--prompt", "p", "--seed", "1", "--steps", "2",
               "--image-path", input, "--output", dir + "/k.png"], "does not take an input image"),
+            (z + ["--image-paths", input], "does not take reference images"),
+            (z + ["--image-paths", dir + "/missing.png"], "reference image"),
+            (z + ["--image-path", input, "--image-paths", input], "cannot be combined"),
+            (["generate", "--model", "\(Self.exports)/klein/checkpoints/base", "--prompt", "p", "--seed", "1", "--steps", "2",
+              "--image-paths", "\(Self.exports)/test_image.png", "--output", dir + "/k.png"], "too small"),
         ]
         for (args, message) in cases {
             let r = try MFluxBinary.run(args)
