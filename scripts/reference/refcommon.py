@@ -17,10 +17,19 @@ TORCH_THREADS = 2
 
 
 def setup_torch():
-    """Asserts the pinned diffusers, fixes the thread count, disables grad."""
+    """Asserts the pinned diffusers, fixes the thread count, disables grad, and loads pipelines
+    with low_cpu_mem_usage=False."""
     import diffusers
+    import diffusers.models.modeling_utils as modeling_utils
+    import diffusers.pipelines.pipeline_utils as pipeline_utils
 
     assert diffusers.__version__ == DIFFUSERS_VERSION, f"diffusers {diffusers.__version__} != {DIFFUSERS_VERSION}"
+    # peft (needed by the LoRA fixtures) pulls in accelerate, which turns diffusers' default
+    # low_cpu_mem_usage on: parameters then keep the loaded tensors' memory instead of fresh
+    # allocations, and MKL's float sums change in the last bits with that (the sharded cases
+    # differ). Keep the default the committed exports were made with (no accelerate: False).
+    modeling_utils._LOW_CPU_MEM_USAGE_DEFAULT = False
+    pipeline_utils._LOW_CPU_MEM_USAGE_DEFAULT = False
     torch.set_num_threads(TORCH_THREADS)
     torch.set_grad_enabled(False)
     torch.use_deterministic_algorithms(True)
