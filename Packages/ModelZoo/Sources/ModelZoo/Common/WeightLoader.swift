@@ -116,6 +116,15 @@ public final class WeightLoader {
         return (bits, group)
     }
 
+    /// The names of the checkpoint's linear layers (every rank-2 `<name>.weight`, stored
+    /// quantized or not), e.g. to resolve a LoRA file's layer names.
+    public func linearModules() -> Set<String> {
+        Set(source.tensorNames.compactMap { n in
+            guard n.hasSuffix(".weight"), source.info(n)?.shape.count == 2 else { return nil }
+            return String(n.dropLast(".weight".count))
+        })
+    }
+
     /// Whether the checkpoint has a tensor `name`.
     public func contains(_ name: String) -> Bool { source.info(name) != nil }
 

@@ -112,7 +112,10 @@ public struct Flux2Klein: TextToImageModel {
     }
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {
-        try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization)
+        try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
+                                    loras: try LoRASet.load(loadOptions.loras) { [transformerConfig] file, ctx throws(ModelError) in
+                                        try Self.loraLayers(file, config: transformerConfig, context: ctx)
+                                    })
     }
 
     public func loadDecoder() throws(ModelError) -> AutoencoderKL {

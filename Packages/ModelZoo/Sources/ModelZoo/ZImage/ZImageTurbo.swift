@@ -94,7 +94,8 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
-        try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization)
+        try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
+                                     loras: try loras())
     }
 
     public func loadDecoder() throws(ModelError) -> ZImageImageDecoder {
@@ -105,6 +106,14 @@ public struct ZImageTurbo: TextToImageModel {
     public func initialLatents(_ request: GenerationRequest, context ctx: ComputeContext) throws(ModelError) -> Tensor {
         var generator = TorchGenerator(seed: request.seed)
         return generator.randn(latentShape(request))
+    }
+
+    /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none).
+    func loras() throws(ModelError) -> LoRASet? {
+        guard !loadOptions.loras.isEmpty else { return nil }
+        let modules = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming)
+            .linearModules()
+        return try LoRASet.load(loadOptions.loras) { file, ctx throws(ModelError) in try Self.loraLayers(file, modules: modules, context: ctx) }
     }
 
     /// Z-Image takes an input image (image to image).

@@ -1,0 +1,153 @@
+import Foundation
+import SafetensorsIO
+import TensorKit
+
+/// A LoRA `.safetensors` file as downloaded, and the steps every format shares: reading, the
+/// `alpha / rank` folding diffusers' converters apply to non-diffusers files, and PEFT's scaling
+/// from a diffusers file's `lora_adapter_metadata`.
+public struct LoRAFile {
+    /// The file.
+    public let path: String
+    /// Its tensors by name (`default.` infixes removed, as diffusers removes them).
+    public let tensors: [String: Tensor]
+    /// The string metadata.
+    public let metadata: [String: String]
+
+    /// Reads `path`; a missing or malformed file is a one-line error.
+    public init(path: String) throws(ModelError) {
+        self.path = path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw .invalidInput("LoRA file \(path) does not exist")
+        }
+        do {
+            let file = try SafetensorsFile(path: path)
+            var t: [String: Tensor] = [:]
+            for name in file.tensorNames {
+                let key = name.replacingOccurrences(of: ".default.", with: ".").replacingOccurrences(of: "default.", with: "")
+                t[key] = try file.tensor(name)
+            }
+            tensors = t
+            metadata = file.metadata
+        } catch {
+            throw .invalidInput("LoRA file \(path): \(error.description)")
+        }
+        guard !tensors.isEmpty else { throw .invalidInput("LoRA file \(path) holds no tensors") }
+    }
+
+    /// Tensor names, sorted.
+    public var names: [String] { tensors.keys.sorted() }
+
+    /// The tensor `name` or an error naming it.
+    public func tensor(_ name: String) throws(ModelError) -> Tensor {
+        guard let t = tensors[name] else { throw .invalidInput("LoRA file \(path): missing tensor \(name)") }
+        return t
+    }
+
+    /// One LoRA layer of the file under diffusers' module name: `A` `[rank, in]`, `B` `[out, rank]`
+    /// in float32 (as PEFT casts them), and PEFT's `alpha / rank` (1 for converted formats, whose
+    /// alpha is folded into A and B).
+    public struct Layer: Sendable {
+        /// diffusers module name, e.g. `layers.0.attention.to_q`.
+        public let module: String
+        /// `[rank, in]` float32.
+        public let down: Tensor
+        /// `[out, rank]` float32.
+        public let up: Tensor
+        /// `alpha / rank` from the adapter config (before the adapter's weight).
+        public let scale: Float
+    }
+
+    /// `down` and `up` with `alpha / rank` folded in as diffusers' converters do: `s = alpha/rank`,
+    /// `s_down = s`, `s_up = 1`, doubling `s_down` and halving `s_up` while `2·s_down < s_up`;
+    /// each product rounded to the file's dtype, then float32. `alpha` nil: unchanged.
+    /// `scaleInFileDType`: the scale itself is first rounded to the file's dtype (kohya's fused
+    /// qkv path divides a tensor alpha).
+    static func fold(down: Tensor, up: Tensor, alpha: Tensor?, scaleInFileDType: Bool = false,
+                     context ctx: ComputeContext) -> (Tensor, Tensor) {
+        guard let alpha else { return (down.toFloat32(context: ctx), up.toFloat32(context: ctx)) }
+        let rank = down.shape[0]
+        var s = Double(alpha.floats(context: ctx)[0]) / Double(rank)
+        if scaleInFileDType {
+            let a = alpha.floats(context: ctx)[0] / Float(rank)
+            s = Double(Tensor(shape: [], floats: [a]).converted(to: alpha.dtype, context: ctx).floats(context: ctx)[0])
+        }
+        var sDown = s, sUp = 1.0
+        while sDown * 2 < sUp {
+            sDown *= 2
+            sUp /= 2
+        }
+        func scaled(_ t: Tensor, _ f: Double) -> Tensor {
+            if f == 1 { return t.toFloat32(context: ctx) }
+            let v = t.floats(context: ctx).map { $0 * Float(f) }
+            return Tensor(shape: t.shape, floats: v).converted(to: t.dtype, context: ctx).toFloat32(context: ctx)
+        }
+        return (scaled(down, sDown), scaled(up, sUp))
+    }
+
+    /// PEFT's `lora_alpha / r` for `module` from the file's `lora_adapter_metadata` (keys prefixed
+    /// `transformer.`; `alpha_pattern`/`rank_pattern` keys match a module by `(.*\.)?(key)$`;
+    /// `use_rslora`: `alpha / sqrt(r)`); 1 without metadata (diffusers then sets alpha = r).
+    func peftScale(module: String, rank: Int) throws(ModelError) -> Float {
+        guard let text = metadata["lora_adapter_metadata"] else { return 1 }
+        guard let data = text.data(using: .utf8), let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .invalidInput("LoRA file \(path): lora_adapter_metadata is not JSON")
+        }
+        func value(_ key: String) -> Any? { json["transformer." + key] ?? json[key] }
+        func pattern(_ key: String) -> Double? {
+            guard let patterns = value(key) as? [String: Any] else { return nil }
+            for (p, v) in patterns {
+                guard let re = try? NSRegularExpression(pattern: "^(.*\\.)?(\(p))$") else { continue }
+                if re.firstMatch(in: module, range: NSRange(module.startIndex..., in: module)) != nil { return (v as? NSNumber)?.doubleValue }
+            }
+            return nil
+        }
+        let r = pattern("rank_pattern") ?? (value("r") as? NSNumber)?.doubleValue ?? Double(rank)
+        let alpha = pattern("alpha_pattern") ?? (value("lora_alpha") as? NSNumber)?.doubleValue ?? r
+        let rslora = (value("use_rslora") as? Bool) ?? false
+        return Float(rslora ? alpha / r.squareRoot() : alpha / r)
+    }
+
+    /// The layers of a diffusers-format file (`transformer.<module>.lora_A.weight` /
+    /// `lora_B.weight`) with PEFT's scaling; nil when the file is not in that format.
+    func diffusersLayers(context ctx: ComputeContext) throws(ModelError) -> [Layer]? {
+        let keys = names
+        guard keys.allSatisfy({ $0.hasPrefix("transformer.") && ($0.hasSuffix(".lora_A.weight") || $0.hasSuffix(".lora_B.weight")) }) else { return nil }
+        var layers: [Layer] = []
+        for key in keys where key.hasSuffix(".lora_A.weight") {
+            let module = String(key.dropFirst("transformer.".count).dropLast(".lora_A.weight".count))
+            let a = try tensor(key), b = try tensor("transformer." + module + ".lora_B.weight")
+            layers.append(Layer(module: module, down: a.toFloat32(context: ctx), up: b.toFloat32(context: ctx),
+                                scale: try peftScale(module: module, rank: a.shape[0])))
+        }
+        return layers
+    }
+
+    /// A refusal naming the keys that match nothing.
+    func unmatched(_ keys: [String], _ why: String) -> ModelError {
+        let shown = keys.sorted().prefix(4).joined(separator: ", ")
+        return .invalidInput("LoRA file \(path): \(keys.count) key\(keys.count == 1 ? "" : "s") \(why): \(shown)\(keys.count > 4 ? ", ..." : "")")
+    }
+}
+
+extension LoRASet {
+    /// The adapters of `files` (in order, each at its weight) converted by `convert` (a model
+    /// family's key formats) to layers; the adapter scale is `weight · alpha / rank`.
+    public static func load(_ files: [LoRAWeights],
+                            convert: (LoRAFile, ComputeContext) throws(ModelError) -> [LoRAFile.Layer]) throws(ModelError) -> LoRASet? {
+        guard !files.isEmpty else { return nil }
+        let ctx: ComputeContext
+        do { ctx = try ComputeContext(threadCount: 1) } catch { throw .invalidInput("LoRA: \(error)") }
+        var adapters: [String: [LoRAAdapter]] = [:]
+        for f in files {
+            guard f.scale.isFinite else { throw .invalidInput("LoRA scale \(f.scale) for \(f.path) is not a number") }
+            let file = try LoRAFile(path: f.path)
+            let layers = try convert(file, ctx)
+            guard !layers.isEmpty else { throw .invalidInput("LoRA file \(f.path): no layer of this model found in it") }
+            for l in layers {
+                adapters[l.module, default: []].append(LoRAAdapter(down: l.down, up: l.up, scale: f.scale * l.scale))
+            }
+        }
+        return LoRASet(adapters, source: files.map(\.path).joined(separator: ", "))
+    }
+}
