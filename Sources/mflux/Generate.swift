@@ -35,6 +35,7 @@ struct Generate: ParsableCommand {
         if let dir = outputOptions.stepwiseImageOutputDir { callbacks.register(StepwiseImageWriter(directory: dir)) }
         var options = LoadOptions()
         if let bits = plan.quantize { options.quantization = try WeightQuantization(bits: bits, context: ctx) }
+        options.loras = try modelOptions.loras()
         let stored = MfluxSavedFolder(path: plan.resolved.path)?.quantizationLevel
         if let stored, let bits = plan.quantize {
             Log.line("note: the model is stored quantized to \(stored) bits; the stored bits win over -q \(bits)")
@@ -60,6 +61,7 @@ struct Generate: ParsableCommand {
                                                 pipeline: pipeline,
                                                 usesGuidance: defaults.usesGuidance, precision: ctx.precision.rawValue,
                                                 quantize: stored ?? plan.quantize, imagePath: plan.imagePath, imagePaths: plan.referencePaths,
+                                                loras: options.loras,
                                                 version: VersionReport.version, versions: VersionReport.facts(ctx))
                 Log.path(try writer.write(image, metadata: record))
             }

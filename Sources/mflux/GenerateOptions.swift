@@ -21,6 +21,13 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quantize linear layers to 3, 4, 5, 6 or 8 bits as they load (MLX affine, group 64, as mflux -q); products on integer kernels.", valueName: "bits"))
     var quantize: Int?
 
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("LoRA files for the transformer (diffusers/PEFT, kohya, ai-toolkit or BFL keys), or Hugging Face repositories in the cache (ORG/NAME or ORG/NAME:file.safetensors).", valueName: "file"),
+            completion: .file(extensions: ["safetensors"]))
+    var loraPaths: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("A weight per LoRA file, in order (default 1.0 each).", valueName: "scale"))
+    var loraScales: [Float] = []
+
     /// Compute precisions.
     enum Precision: String, ExpressibleByArgument, CaseIterable {
         case fp32, bf16
@@ -30,6 +37,17 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
         if let quantize, !QuantizedMatrix.supportedBits.contains(quantize) {
             throw ValidationError("--quantize must be 3, 4, 5, 6 or 8, got \(quantize)")
+        }
+        if loraScales.count > loraPaths.count {
+            throw ValidationError("--lora-scales has \(loraScales.count) values for \(loraPaths.count) --lora-paths")
+        }
+        if let bad = loraScales.first(where: { !$0.isFinite }) { throw ValidationError("--lora-scales must be numbers, got \(bad)") }
+    }
+
+    /// The LoRA files with their weights (missing weights are 1.0, as in mflux), resolved.
+    func loras() throws -> [LoRAWeights] {
+        try loraPaths.enumerated().map { i, p in
+            LoRAWeights(path: try LoRAWeights.resolve(p), scale: i < loraScales.count ? loraScales[i] : 1)
         }
     }
 }

@@ -83,6 +83,8 @@ public struct Flux2Klein: TextToImageModel {
         guard vaeConfig.patchSize == [2, 2], transformerConfig.inChannels == vaeConfig.latentChannels * patch else {
             throw .invalidConfig("\(modelPath): transformer in_channels \(transformerConfig.inChannels) != VAE latent_channels \(vaeConfig.latentChannels) x 2x2 patch")
         }
+        // LoRA files are read and matched now: a bad one fails before anything loads.
+        _ = try loras()
         guard schedulerConfig.useDynamicShifting else {
             throw .invalidConfig("\(modelPath): the klein pipeline needs use_dynamic_shifting in the scheduler config")
         }
@@ -113,9 +115,7 @@ public struct Flux2Klein: TextToImageModel {
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {
         try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
-                                    loras: try LoRASet.load(loadOptions.loras) { [transformerConfig] file, ctx throws(ModelError) in
-                                        try Self.loraLayers(file, config: transformerConfig, context: ctx)
-                                    })
+                                    loras: try loras())
     }
 
     public func loadDecoder() throws(ModelError) -> AutoencoderKL {
@@ -141,6 +141,18 @@ public struct Flux2Klein: TextToImageModel {
 
     public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Flux2Transformer2DModel) throws(ModelError) -> Flux2Predictor {
         try predictor(request, conditioning: conditioning, denoiser: denoiser, references: nil)
+    }
+
+    /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none), checked against its
+    /// linear layers.
+    func loras() throws(ModelError) -> LoRASet? {
+        guard !loadOptions.loras.isEmpty else { return nil }
+        let set = try LoRASet.load(loadOptions.loras) { [transformerConfig] file, ctx throws(ModelError) in
+            try Self.loraLayers(file, config: transformerConfig, context: ctx)
+        }
+        try set?.check(against: try WeightLoader(folder: modelPath + "/transformer", component: "transformer",
+                                                 naming: Flux2Transformer2DModel.mfluxNaming).linearModules())
+        return set
     }
 
     /// klein takes reference images (editing, ``Flux2ReferenceImages``).

@@ -62,10 +62,16 @@ public final class LoRASet: @unchecked Sendable {
 
     /// Fails when an adapter matched no layer of the model.
     public func finish() throws(ModelError) {
-        let rest = modules.filter { !taken.contains($0) }
+        try check(against: Set(taken))
+    }
+
+    /// Fails when an adapter targets a layer outside `layers` (the model's linear layers), before
+    /// anything is loaded.
+    public func check(against layers: Set<String>) throws(ModelError) {
+        let rest = modules.filter { !layers.contains($0) }
         guard rest.isEmpty else {
             let shown = rest.prefix(5).joined(separator: ", ")
-            throw .invalidInput("\(source): \(rest.count) LoRA layer\(rest.count == 1 ? "" : "s") match nothing in the model: \(shown)\(rest.count > 5 ? ", ..." : "")")
+            throw .invalidInput("\(source): \(rest.count) LoRA layer\(rest.count == 1 ? " matches" : "s match") nothing in the model: \(shown)\(rest.count > 5 ? ", ..." : "")")
         }
     }
 }

@@ -151,3 +151,30 @@ extension LoRASet {
         return LoRASet(adapters, source: files.map(\.path).joined(separator: ", "))
     }
 }
+
+extension LoRAWeights {
+    /// The file a `--lora-paths` entry names: a path, or a Hugging Face repository in the cache,
+    /// `ORG/NAME` (its one `.safetensors` file) or `ORG/NAME:file.safetensors`.
+    public static func resolve(_ spec: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws(ModelError) -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: spec) { return spec }
+        var repo = spec, file: String?
+        if let colon = spec.lastIndex(of: ":"), spec[..<colon].contains("/") {
+            repo = String(spec[..<colon])
+            file = String(spec[spec.index(after: colon)...])
+        }
+        let parts = repo.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }), !repo.hasPrefix(".") else {
+            throw .invalidInput("LoRA file \(spec) does not exist")
+        }
+        guard let snapshot = HuggingFaceCache.snapshot(repoId: repo, marker: file ?? ".", environment: env) else {
+            throw .invalidInput("LoRA \(spec): no such file, and \(repo)\(file.map { " with \($0)" } ?? "") is not in the Hugging Face cache (download it with: hf download \(repo))")
+        }
+        if let file { return snapshot + "/" + file }
+        let files = ((try? fm.contentsOfDirectory(atPath: snapshot)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
+        guard files.count == 1 else {
+            throw .invalidInput("LoRA \(spec): the repository holds \(files.isEmpty ? "no .safetensors file" : "\(files.count) .safetensors files (\(files.joined(separator: ", ")))"); name one as \(repo):FILE")
+        }
+        return snapshot + "/" + files[0]
+    }
+}

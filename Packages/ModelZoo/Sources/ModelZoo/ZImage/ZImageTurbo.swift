@@ -68,6 +68,8 @@ public struct ZImageTurbo: TextToImageModel {
         guard transformerConfig.capFeatDim == textEncoderConfig.hiddenSize else {
             throw .invalidConfig("\(modelPath): transformer cap_feat_dim \(transformerConfig.capFeatDim) != text encoder hidden_size \(textEncoderConfig.hiddenSize)")
         }
+        // LoRA files are read and matched now: a bad one fails before anything loads.
+        _ = try loras()
         guard vaeConfig.latentChannels == transformerConfig.inChannels else {
             throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
         }
@@ -113,7 +115,9 @@ public struct ZImageTurbo: TextToImageModel {
         guard !loadOptions.loras.isEmpty else { return nil }
         let modules = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming)
             .linearModules()
-        return try LoRASet.load(loadOptions.loras) { file, ctx throws(ModelError) in try Self.loraLayers(file, modules: modules, context: ctx) }
+        let set = try LoRASet.load(loadOptions.loras) { file, ctx throws(ModelError) in try Self.loraLayers(file, modules: modules, context: ctx) }
+        try set?.check(against: modules)
+        return set
     }
 
     /// Z-Image takes an input image (image to image).
