@@ -21,6 +21,9 @@ struct MFlux: ParsableCommand {
     /// (1; argument errors keep ArgumentParser's 64; a run stopped by a signal exits 128 + the
     /// signal, e.g. 130 for Ctrl-C); help and completion scripts go to stdout.
     static func main() {
+        // Past a file-size limit, write() fails with EFBIG (reported in one line) instead of the
+        // process being killed by SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -41,6 +41,13 @@ public final class WeightLoader {
         }
     }
 
+    /// Opens (and so validates: headers, offsets against the file sizes, shard index) the
+    /// checkpoint of each of `components` under `modelPath`, so that a truncated or corrupt file
+    /// is reported, naming it, before anything is loaded or computed. Reads no tensor data.
+    public static func preflight(modelPath: String, components: [String]) throws(ModelError) {
+        for c in components { _ = try WeightLoader(folder: modelPath + "/" + c, component: c) }
+    }
+
     /// Builds a module from the checkpoint in `folder` with `make` (linear layers quantized as
     /// they load when `quantization` is given and the layer is not stored quantized), then checks
     /// that every tensor was used or declared unused (``finish()``) and that every LoRA adapter

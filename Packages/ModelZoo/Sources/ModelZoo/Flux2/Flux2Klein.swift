@@ -83,7 +83,9 @@ public struct Flux2Klein: TextToImageModel {
         guard vaeConfig.patchSize == [2, 2], transformerConfig.inChannels == vaeConfig.latentChannels * patch else {
             throw .invalidConfig("\(modelPath): transformer in_channels \(transformerConfig.inChannels) != VAE latent_channels \(vaeConfig.latentChannels) x 2x2 patch")
         }
-        // LoRA files are read and matched now: a bad one fails before anything loads.
+        // Every checkpoint header and the LoRA files are checked now: a bad file fails before
+        // anything loads.
+        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
         _ = try loras()
         guard schedulerConfig.useDynamicShifting else {
             throw .invalidConfig("\(modelPath): the klein pipeline needs use_dynamic_shifting in the scheduler config")

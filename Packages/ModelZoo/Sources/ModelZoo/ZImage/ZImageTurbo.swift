@@ -68,7 +68,9 @@ public struct ZImageTurbo: TextToImageModel {
         guard transformerConfig.capFeatDim == textEncoderConfig.hiddenSize else {
             throw .invalidConfig("\(modelPath): transformer cap_feat_dim \(transformerConfig.capFeatDim) != text encoder hidden_size \(textEncoderConfig.hiddenSize)")
         }
-        // LoRA files are read and matched now: a bad one fails before anything loads.
+        // Every checkpoint header and the LoRA files are checked now: a bad file fails before
+        // anything loads.
+        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
         _ = try loras()
         guard vaeConfig.latentChannels == transformerConfig.inChannels else {
             throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
