@@ -30,6 +30,8 @@ struct Generate: ParsableCommand {
             Log.line("note: \(ctx.requestedPrecision.rawValue) compute needs AVX512-BF16, which this CPU lacks; computing in \(ctx.precision.rawValue)")
         }
         let callbacks = CallbackManager()
+        // Ctrl-C / SIGTERM from here on (loading included) stop at the next stage boundary.
+        let watcher = SignalCancellation(token: callbacks.cancellation)
         callbacks.register(ProgressReporter())
         if outputOptions.verbose { callbacks.register(VerboseReporter()) }
         if let dir = outputOptions.stepwiseImageOutputDir { callbacks.register(StepwiseImageWriter(directory: dir)) }
@@ -48,7 +50,6 @@ struct Generate: ParsableCommand {
         if !defaults.usesGuidance && sampling.guidance != nil { Log.line("note: this model ignores --guidance") }
         let writer = ImageOutput(path: outputOptions.output, severalSeeds: plan.seeds.count > 1, sidecar: outputOptions.metadata)
         let pipeline = try ModelRegistry.modelClass(path: plan.resolved.path).pipelineClass
-        let watcher = SignalCancellation(token: callbacks.cancellation)
         let start = Date()
         try withExtendedLifetime(watcher) {
             for (i, seed) in plan.seeds.enumerated() {

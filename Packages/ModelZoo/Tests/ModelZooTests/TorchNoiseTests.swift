@@ -5,8 +5,8 @@ import TensorKit
 import XCTest
 
 /// `TorchGenerator.randn` against torch's CPU `randn` (every exported draw, and the initial noise
-/// of every pipeline case): the scalar path bit for bit, the vectorised path bitwise in at least
-/// 99.9 % of elements and within 2 ulp everywhere.
+/// of every pipeline case): every element bit for bit, on the scalar (n < 16) and the vectorised
+/// path, with the number of draws and cases checked.
 final class TorchNoiseTests: XCTestCase {
     let ctx = try! ComputeContext(threadCount: 1)
 
@@ -25,12 +25,9 @@ final class TorchNoiseTests: XCTestCase {
         XCTAssertEqual(actual.shape, expected.shape, what, file: file, line: line)
         let a = actual.floats(context: ctx), b = expected.floats(context: ctx)
         let (same, worst) = compare(a, b)
-        if a.count < 16 {
-            XCTAssertEqual(same, a.count, "\(what): scalar path must be bitwise", file: file, line: line)
-        } else {
-            XCTAssertGreaterThanOrEqual(Double(same) / Double(a.count), 0.999, "\(what): \(a.count - same) of \(a.count) differ", file: file, line: line)
-            XCTAssertLessThanOrEqual(worst, 2, "\(what): \(worst) ulp", file: file, line: line)
-        }
+        // Both paths bit for bit (the vectorised one replays the float32 Cephes polynomials of
+        // torch's AVX2 kernel), as measured on every exported draw.
+        XCTAssertEqual(same, a.count, "\(what): \(a.count - same) of \(a.count) elements differ (worst \(worst) ulp)", file: file, line: line)
         return (same, a.count, worst)
     }
 
@@ -47,6 +44,7 @@ final class TorchNoiseTests: XCTestCase {
             let r = check(g.randn(expected.shape), expected, name)
             same += r.0; total += r.1; worst = max(worst, r.2)
         }
+        XCTAssertGreaterThanOrEqual(total, 10_000, "the exported draws were compared")
         // Successive draws on one generator (seed 123), in key order.
         for kind in ["scalar", "vector", "mixed"] {
             var g = TorchGenerator(seed: 123)
@@ -63,7 +61,9 @@ final class TorchNoiseTests: XCTestCase {
     }
 
     func testInitialNoiseOfEveryCase() throws {
-        for name in try ReferenceExports.caseNames() {
+        let names = try ReferenceExports.caseNames()
+        XCTAssertGreaterThanOrEqual(names.count, 10, "every pipeline case")
+        for name in names {
             let c = try ReferenceCase(name)
             let expected = try c.tensor("noise")
             var g = TorchGenerator(seed: UInt64(c.manifestValue("seed")!.intValue!))
