@@ -50,9 +50,9 @@ final class ZImageLoopTests: XCTestCase {
             let c = try ReferenceCase(name)
             let r = try run(c)
             for (i, l) in r.stepLatents.enumerated() {
-                assertReferenceClose(l, try c.tensor("step.\(i).latents"), tolerance: 1e-3, "\(name) latents after step \(i)")
+                assertReferenceClose(l, try c.tensor("step.\(i).latents"), tolerance: 1e-5, "\(name) latents after step \(i)")
             }
-            let lat = assertReferenceClose(r.latents, try c.tensor("final_latents"), tolerance: 1e-3, "\(name) final latents")
+            let lat = assertReferenceClose(r.latents, try c.tensor("final_latents"), tolerance: 1e-5, "\(name) final latents")
             let img = assertImagesMatch(r.pixels.scalars(as: UInt8.self), try c.tensor("image.uint8").scalars(as: UInt8.self), "\(name) image")
             print("measured \(name) loop: final latents \(lat?.description ?? "-"); image within 1 level \(img?.0 ?? 0), max diff \(img?.1 ?? -1)")
         }
