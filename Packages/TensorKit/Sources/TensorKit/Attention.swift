@@ -57,12 +57,12 @@ extension ComputeContext {
             let bf16 = precision == .bf16
             parallelChunks(b * hq * qTiles) { _, items in
                 let products = bf16 ? AttentionBF16Products(tq: tq, tk: tk, d: d, dv: dv, amx: usesAMX) : nil
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
-                let acc = UnsafeMutablePointer<Float>.allocate(capacity: tq * dv)
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: tq)
-                let l = UnsafeMutablePointer<Float>.allocate(capacity: tq)
-                let corr = UnsafeMutablePointer<Float>.allocate(capacity: tq)
-                defer { s.deallocate(); acc.deallocate(); m.deallocate(); l.deallocate(); corr.deallocate() }
+                let s = workspaces.take(Float.self, tq * tk), acc = workspaces.take(Float.self, tq * dv)
+                let m = workspaces.take(Float.self, tq), l = workspaces.take(Float.self, tq), corr = workspaces.take(Float.self, tq)
+                defer {
+                    workspaces.give(s, tq * tk); workspaces.give(acc, tq * dv)
+                    workspaces.give(m, tq); workspaces.give(l, tq); workspaces.give(corr, tq)
+                }
                 for item in items {
                     let bi = item / (hq * qTiles), h = (item / qTiles) % hq, qt = item % qTiles
                     let q0 = qt * tq, nq = min(tq, sq - q0)

@@ -46,12 +46,31 @@ final class BLASTests: XCTestCase {
         XCTAssertTrue(KernelPath.best.isSupported)
     }
 
-    /// Records which kernel paths this machine cannot test (an AVX2-only CPU cannot run the
-    /// AVX-512 build; the same source is compiled for all three paths).
-    func testEveryPathIsExercisedWhereSupported() throws {
-        let unsupported = KernelPath.allCases.filter { !$0.isSupported }
-        if !unsupported.isEmpty {
-            throw XCTSkip("this CPU cannot run kernel path(s) \(unsupported.map(\.rawValue)); they are tested on CPUs that have them")
+    /// The default context runs the best path this CPU has (AVX-512 on AVX-512 CPUs, AVX2 on
+    /// AVX2 ones), and every supported path really runs here and agrees with the scalar one on
+    /// a norm, a softmax and SiLU (unsupported paths are refused by the context, above).
+    func testEveryPathThisCPUHasRunsAndAgrees() throws {
+        let cpu = CPUInfo.current
+        let expected: KernelPath = cpu.hasAVX512Core ? .avx512 : cpu.hasAVX2 ? .avx2 : .scalar
+        XCTAssertEqual(KernelPath.best, expected)
+        XCTAssertEqual(try ComputeContext().kernelPath, expected)
+        XCTAssertEqual(KernelPath.avx2.isSupported, cpu.hasAVX2)
+        let x = Tensor(shape: [7, 129], floats: (0..<(7 * 129)).map { Float(($0 * 37) % 101) / 25 - 2 })
+        let weight = Tensor(shape: [129], floats: (0..<129).map { 1 + Float($0 % 7) / 10 })
+        let reference = try ComputeContext(kernelPath: .scalar)
+        let expectedOut = [reference.rmsNorm(x, weight: weight, eps: 1e-6), reference.softmax(x), reference.silu(x)].map { $0.floats(context: reference) }
+        var ran = 0
+        for path in KernelPath.allCases where path.isSupported {
+            let ctx = try ComputeContext(kernelPath: path)
+            XCTAssertEqual(ctx.kernelPath, path)
+            let out = [ctx.rmsNorm(x, weight: weight, eps: 1e-6), ctx.softmax(x), ctx.silu(x)].map { $0.floats(context: ctx) }
+            for (a, b) in zip(out, expectedOut) {
+                let worst = zip(a, b).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 1
+                XCTAssertLessThan(worst, 1e-5, "\(path)")
+            }
+            ran += 1
         }
+        XCTAssertEqual(ran, KernelPath.allCases.filter(\.isSupported).count)
+        XCTAssertGreaterThanOrEqual(ran, cpu.hasAVX2 ? 2 : 1)
     }
 }
