@@ -43,26 +43,31 @@ public struct Closeness: Sendable, CustomStringConvertible {
 /// can print and record it). Shapes must match.
 @discardableResult
 public func assertReferenceClose(_ actual: Tensor, _ expected: Tensor, tolerance: Double, _ what: String,
-                                 file: StaticString = #filePath, line: UInt = #line) -> Closeness? {
+                                 file: StaticString = #filePath, line: UInt = #line,
+                                 report: ((String) -> Void)? = nil) -> Closeness? {
+    let fail = report ?? { XCTFail($0, file: file, line: line) }
     guard actual.shape == expected.shape else {
-        XCTFail("\(what): shape \(actual.shape) != reference \(expected.shape)", file: file, line: line)
+        fail("\(what): shape \(actual.shape) != reference \(expected.shape)")
         return nil
     }
     let c = Closeness(actual: actual, expected: expected)
     if !(c.relative <= tolerance) {
-        XCTFail("\(what): \(c) exceeds \(tolerance)", file: file, line: line)
+        fail("\(what): \(c) exceeds \(tolerance)")
     }
     return c
 }
 
-/// Asserts two uint8 images match the project's image policy: at least `withinOneLevel` of the
+/// Asserts two uint8 images match the project's image policy (`report` receives the failure
+/// instead of XCTFail, for tests of this helper): at least `withinOneLevel` of the
 /// values within 1 level and none more than `maxLevels` apart. Returns (fraction within one
 /// level, largest difference).
 @discardableResult
 public func assertImagesMatch(_ actual: [UInt8], _ expected: [UInt8], withinOneLevel: Double = 0.99, maxLevels: Int = 3,
-                              _ what: String, file: StaticString = #filePath, line: UInt = #line) -> (Double, Int)? {
+                              _ what: String, file: StaticString = #filePath, line: UInt = #line,
+                              report: ((String) -> Void)? = nil) -> (Double, Int)? {
+    let fail = report ?? { XCTFail($0, file: file, line: line) }
     guard actual.count == expected.count, !expected.isEmpty else {
-        XCTFail("\(what): \(actual.count) pixels values vs \(expected.count)", file: file, line: line)
+        fail("\(what): \(actual.count) pixels values vs \(expected.count)")
         return nil
     }
     var close = 0, worst = 0
@@ -73,7 +78,7 @@ public func assertImagesMatch(_ actual: [UInt8], _ expected: [UInt8], withinOneL
     }
     let frac = Double(close) / Double(actual.count)
     if frac < withinOneLevel || worst > maxLevels {
-        XCTFail("\(what): \(String(format: "%.4f", frac)) of values within 1 level (need \(withinOneLevel)), largest difference \(worst) (max \(maxLevels))", file: file, line: line)
+        fail("\(what): \(String(format: "%.4f", frac)) of values within 1 level (need \(withinOneLevel)), largest difference \(worst) (max \(maxLevels))")
     }
     return (frac, worst)
 }
