@@ -20,6 +20,7 @@ final class FaultTests: XCTestCase {
     /// Runs the binary under `ulimit -f blocks` (the shell's 512- or 1024-byte blocks).
     func runLimited(_ arguments: [String], blocks: Int) throws -> MFluxBinary.Result {
         let binary = try XCTUnwrap(MFluxBinary.path, "the mflux binary")
+        try MFluxBinary.checkFresh(binary)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", "ulimit -f \(blocks) && exec \"$0\" \"$@\"", binary] + arguments

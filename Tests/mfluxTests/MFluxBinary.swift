@@ -17,18 +17,54 @@ enum MFluxBinary {
         return FileManager.default.currentDirectoryPath
     }()
 
-    /// `$MFLUX_BIN`, else `<root>/.build/release/mflux`, else `<root>/.build/debug/mflux`.
+    /// `$MFLUX_BIN`, else `<root>/.build/release/mflux` (never a debug build: the tests measure
+    /// the release binary).
     static var path: String? {
         if let p = ProcessInfo.processInfo.environment["MFLUX_BIN"], !p.isEmpty { return p }
-        for config in ["release", "debug"] {
-            let p = repositoryRoot + "/.build/\(config)/mflux"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
+        let p = repositoryRoot + "/.build/release/mflux"
+        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
     }
 
     struct MissingBinary: Error, CustomStringConvertible {
         var description: String { "mflux binary not found: build it (scripts/test builds .build/release/mflux) or set MFLUX_BIN" }
+    }
+
+    struct StaleBinary: Error, CustomStringConvertible {
+        let binary: String, source: String
+        var description: String { "\(binary) is older than \(source): rebuild it (swift build -c release --product mflux) before testing" }
+    }
+
+    /// The newest source file of the executable and its packages (Swift and C), with its date.
+    static let newestSource: (path: String, date: Date)? = {
+        let fm = FileManager.default
+        var best: (String, Date)?
+        let roots = [repositoryRoot + "/Sources"] + ((try? fm.contentsOfDirectory(atPath: repositoryRoot + "/Packages")) ?? [])
+            .map { repositoryRoot + "/Packages/" + $0 + "/Sources" }
+        for root in roots {
+            guard let e = fm.enumerator(atPath: root) else { continue }
+            for case let rel as String in e where rel.hasSuffix(".swift") || rel.hasSuffix(".c") || rel.hasSuffix(".h") {
+                let p = root + "/" + rel
+                if let d = (try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date, best == nil || d > best!.1 { best = (p, d) }
+            }
+        }
+        return best
+    }()
+
+    /// Fails when a source file changed after the binary was built: newer than the binary and
+    /// than every file its build wrote (a rebuild that changed nothing relinks nothing, but its
+    /// compiler outputs show it ran).
+    static func checkFresh(_ binary: String) throws {
+        let fm = FileManager.default
+        guard let (source, date) = newestSource,
+              let built = (try? fm.attributesOfItem(atPath: binary))?[.modificationDate] as? Date, built < date else { return }
+        let dir = (binary as NSString).deletingLastPathComponent
+        var newestObject = Date.distantPast
+        for sub in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where sub.hasSuffix(".build") {
+            for f in (try? fm.contentsOfDirectory(atPath: dir + "/" + sub)) ?? [] {
+                if let d = (try? fm.attributesOfItem(atPath: dir + "/" + sub + "/" + f))?[.modificationDate] as? Date, d > newestObject { newestObject = d }
+            }
+        }
+        if newestObject < date { throw StaleBinary(binary: binary, source: source) }
     }
 
     struct Result {
@@ -45,6 +81,7 @@ enum MFluxBinary {
             // A missing binary is a failure, never a skip.
             throw MissingBinary()
         }
+        try checkFresh(path)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
