@@ -19,6 +19,7 @@ let package = Package(
         .testTarget(
             name: "TokenizersTests",
             dependencies: ["Tokenizers", "CZlibTestSupport", .product(name: "SafetensorsIO", package: "SafetensorsIO")],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
