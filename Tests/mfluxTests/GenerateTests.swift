@@ -44,6 +44,7 @@ final class GenerateTests: XCTestCase {
             XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out)
             let (image, text) = try PNG.read(out)
             let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+            PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
             XCTAssertEqual(image.pixels.count, expected.count, name)
             var close = 0, worst = 0
             for (a, b) in zip(image.pixels, expected) {

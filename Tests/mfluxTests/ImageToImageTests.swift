@@ -30,6 +30,7 @@ final class ImageToImageTests: XCTestCase {
         let (image, text) = try PNG.read(out)
         XCTAssertEqual([image.width, image.height], [m["width"] as! Int, m["height"] as! Int])
         let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+        PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
         let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
         let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
         print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")
@@ -53,6 +54,7 @@ final class ImageToImageTests: XCTestCase {
         let (image, text) = try PNG.read(out)
         XCTAssertEqual([image.width, image.height], [m["width"] as! Int, m["height"] as! Int])
         let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
+        PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
         let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
         let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
         print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")

@@ -43,6 +43,7 @@ final class LoRACLITests: XCTestCase {
             let r = try MFluxBinary.run(args + ["--output", out])
             XCTAssertEqual(r.status, 0, r.stderr)
             let (image, text) = try PNG.read(out)
+            PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
             let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
             let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
             print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")

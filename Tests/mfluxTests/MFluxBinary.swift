@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+import ImageIO
+import TensorKit
 
 /// Runs the built `mflux` executable (never through the package manager's run command, which
 /// deadlocks on the build lock inside `swift test`).
@@ -125,5 +127,38 @@ enum MFluxBinary {
     /// Standard error collected on another thread (written once, read after the group wait).
     final class ErrBox: @unchecked Sendable {
         var data = Data()
+    }
+}
+
+/// `MFLUX_PRESERVE_TEST_OUTPUT=1`: the end-to-end tests keep every image they generate in
+/// `<repository>/.test-output/` (git-ignored), each beside a side-by-side PNG for inspection:
+/// reference | ours | difference amplified 16x.
+enum PreservedOutput {
+    static var enabled: Bool { ProcessInfo.processInfo.environment["MFLUX_PRESERVE_TEST_OUTPUT"] == "1" }
+    static var folder: String { MFluxBinary.repositoryRoot + "/.test-output" }
+
+    /// Keeps `ours` (`[H, W, 3]` values) as `<name>.png` and, with a reference of the same size,
+    /// `<name>.compare.png`.
+    static func keep(_ name: String, width: Int, height: Int, ours: [UInt8], reference: [UInt8]?) {
+        guard enabled else { return }
+        let fm = FileManager.default
+        try? fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let base = folder + "/" + name.replacingOccurrences(of: "/", with: "_")
+        try? fm.removeItem(atPath: base + ".png")
+        try? PNG.write(try RGBImage(width: width, height: height, pixels: ours), to: base + ".png", policy: .replace)
+        guard let reference, reference.count == ours.count else { return }
+        var side = [UInt8](repeating: 0, count: 3 * width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    let i = (y * width + x) * 3 + c
+                    let d = min(255, abs(Int(ours[i]) - Int(reference[i])) * 16)
+                    for (panel, v) in [(0, reference[i]), (1, ours[i]), (2, UInt8(d))] {
+                        side[(y * 3 * width + panel * width + x) * 3 + c] = v
+                    }
+                }
+            }
+        }
+        try? PNG.write(try RGBImage(width: 3 * width, height: height, pixels: side), to: base + ".compare.png", policy: .replace)
     }
 }
