@@ -39,7 +39,9 @@ final class TokenizeTests: XCTestCase {
 
     func testChatIdsOfTheTinyPipelines() throws {
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.exports + "/index.json"))) as! [String: Any]
-        for name in index["cases"] as! [String] {
+        let names = index["cases"] as! [String]
+        XCTAssertGreaterThanOrEqual(names.count, 10, "every case")
+        for name in names {
             let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(Self.exports)/\(name)/manifest.json"))) as! [String: Any]
             let r = try MFluxBinary.run(["tokenize", "--model", "\(Self.exports)/\(m["checkpoint"] as! String)", "--chat", "--", m["prompt"] as! String])
             XCTAssertEqual(r.status, 0, r.stderr)
