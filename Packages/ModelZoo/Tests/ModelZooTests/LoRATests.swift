@@ -168,4 +168,31 @@ final class LoRATests: XCTestCase {
             }
         }
     }
+
+    /// Found by fuzzing: an alpha of 0 or below made the alpha/rank split loop forever (as in
+    /// diffusers); non-finite alphas, non-float tensors and mismatched A/B are one-line errors.
+    func testDegenerateLoRAFilesFoundByFuzzing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lora-fuzz-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let modules: Set<String> = ["layers.0.attention.to_q"]
+        func file(_ name: String, alpha: Tensor?, down: Tensor = Tensor(shape: [2, 4], floats: [Float](repeating: 1, count: 8)),
+                  up: Tensor = Tensor(shape: [4, 2], floats: [Float](repeating: 1, count: 8))) throws -> LoRAFile {
+            var t = ["lora_unet_layers_0_attention_to_q.lora_down.weight": down, "lora_unet_layers_0_attention_to_q.lora_up.weight": up]
+            if let alpha { t["lora_unet_layers_0_attention_to_q.alpha"] = alpha }
+            try SafetensorsWriter.write(t, to: dir + "/" + name)
+            return try LoRAFile(path: dir + "/" + name)
+        }
+        for (i, a) in [Float(0), -1, -1e30, 1e-45].enumerated() {
+            let layers = try ZImageTurbo.loraLayers(try file("a\(i).safetensors", alpha: Tensor(shape: [], floats: [a])), modules: modules, context: ctx)
+            XCTAssertEqual(layers.count, 1, "alpha \(a)")
+        }
+        XCTAssertThrowsError(try ZImageTurbo.loraLayers(try file("nan.safetensors", alpha: Tensor(shape: [], floats: [.nan])), modules: modules, context: ctx))
+        XCTAssertThrowsError(try ZImageTurbo.loraLayers(try file("two.safetensors", alpha: Tensor(shape: [2], floats: [1, 2])), modules: modules, context: ctx))
+        XCTAssertThrowsError(try ZImageTurbo.loraLayers(try file("shape.safetensors", alpha: nil, up: Tensor(shape: [4, 3], floats: [Float](repeating: 1, count: 12))),
+                                                        modules: modules, context: ctx)) { XCTAssertTrue("\($0)".contains("expected [rank, in]"), "\($0)") }
+        XCTAssertThrowsError(try file("int.safetensors", alpha: Tensor(shape: [1], scalars: [Int64(3)], dtype: .int64))) {
+            XCTAssertTrue("\($0)".contains("not a float"), "\($0)")
+        }
+    }
 }

@@ -76,6 +76,7 @@ extension Flux2Klein {
             guard let down = g.down, let up = g.up else {
                 throw .invalidInput("LoRA file \(file.path): layer \(name) has \(g.down == nil ? "no lora_A" : "no lora_B") weight")
             }
+            try file.checkPair(name, down: down, up: up)
             let a = down.toFloat32(context: ctx), b = up.toFloat32(context: ctx)
             var expanded: String?
             for (from, to) in [("single_transformer_blocks.", "single_transformer_blocks."), ("transformer_blocks.", "transformer_blocks."),
@@ -110,14 +111,15 @@ extension Flux2Klein {
             guard let down = file.tensors[key + ".lora_down.weight"] else { continue }
             let up = try file.tensor(key + ".lora_up.weight")
             let alpha = file.tensors[key + ".alpha"]
+            try file.checkPair(key, down: down, up: up)
             used.formUnion([key + ".lora_down.weight", key + ".lora_up.weight", key + ".alpha"])
             if targets.count == 1 {
-                let (a, b) = LoRAFile.fold(down: down, up: up, alpha: alpha, context: ctx)
+                let (a, b) = try LoRAFile.fold(down: down, up: up, alpha: alpha, context: ctx)
                 layers.append(.init(module: targets[0], down: a, up: b, scale: 1))
                 continue
             }
             // Fused qkv: the scale is a tensor in the file's dtype here (alpha / rank).
-            let (a, b) = LoRAFile.fold(down: down, up: up, alpha: alpha, scaleInFileDType: alpha != nil, context: ctx)
+            let (a, b) = try LoRAFile.fold(down: down, up: up, alpha: alpha, scaleInFileDType: alpha != nil, context: ctx)
             let rank = a.shape[0], rows = b.shape[0] / 3
             guard b.shape[0] % 3 == 0 else { throw .invalidInput("LoRA file \(file.path): \(key) has \(b.shape[0]) output rows, not 3 equal parts") }
             if rank % 3 == 0, isBlockDiagonal(b, rows: rows, rank: rank / 3, context: ctx) {

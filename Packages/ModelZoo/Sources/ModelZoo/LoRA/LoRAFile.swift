@@ -29,8 +29,15 @@ public struct LoRAFile {
             }
             tensors = t
             metadata = file.metadata
+            if let bad = t.first(where: { !$0.value.dtype.isComputeFloat }) {
+                throw ModelError.invalidInput("LoRA file \(path): tensor \(bad.key) is \(bad.value.dtype.safetensorsName), not a float")
+            }
+        } catch let e as ModelError {
+            throw e
+        } catch let e as SafetensorsError {
+            throw .invalidInput("LoRA file \(path): \(e.description)")
         } catch {
-            throw .invalidInput("LoRA file \(path): \(error.description)")
+            throw .invalidInput("LoRA file \(path): \(error)")
         }
         guard !tensors.isEmpty else { throw .invalidInput("LoRA file \(path) holds no tensors") }
     }
@@ -64,8 +71,12 @@ public struct LoRAFile {
     /// `scaleInFileDType`: the scale itself is first rounded to the file's dtype (kohya's fused
     /// qkv path divides a tensor alpha).
     static func fold(down: Tensor, up: Tensor, alpha: Tensor?, scaleInFileDType: Bool = false,
-                     context ctx: ComputeContext) -> (Tensor, Tensor) {
+                     context ctx: ComputeContext) throws(ModelError) -> (Tensor, Tensor) {
         guard let alpha else { return (down.toFloat32(context: ctx), up.toFloat32(context: ctx)) }
+        guard alpha.count == 1, alpha.dtype.isComputeFloat, down.rank == 2, down.shape[0] > 0,
+              let a = alpha.floats(context: ctx).first, a.isFinite else {
+            throw .invalidInput("LoRA alpha must be one finite number for a rank-\(down.shape.first ?? 0) layer, got \(alpha.dtype.safetensorsName) \(alpha.shape)")
+        }
         let rank = down.shape[0]
         var s = Double(alpha.floats(context: ctx)[0]) / Double(rank)
         if scaleInFileDType {
@@ -73,7 +84,8 @@ public struct LoRAFile {
             s = Double(Tensor(shape: [], floats: [a]).converted(to: alpha.dtype, context: ctx).floats(context: ctx)[0])
         }
         var sDown = s, sUp = 1.0
-        while sDown * 2 < sUp {
+        // Only a positive scale is split (diffusers' loop never ends for 0 or a negative alpha).
+        while s > 0, s.isFinite, sDown * 2 < sUp {
             sDown *= 2
             sUp /= 2
         }
@@ -117,10 +129,18 @@ public struct LoRAFile {
         for key in keys where key.hasSuffix(".lora_A.weight") {
             let module = String(key.dropFirst("transformer.".count).dropLast(".lora_A.weight".count))
             let a = try tensor(key), b = try tensor("transformer." + module + ".lora_B.weight")
+            try checkPair(module, down: a, up: b)
             layers.append(Layer(module: module, down: a.toFloat32(context: ctx), up: b.toFloat32(context: ctx),
                                 scale: try peftScale(module: module, rank: a.shape[0])))
         }
         return layers
+    }
+
+    /// Checks a pair before any use: `down` `[rank, in]` and `up` `[out, rank]`, all positive.
+    func checkPair(_ name: String, down: Tensor, up: Tensor) throws(ModelError) {
+        guard down.rank == 2, up.rank == 2, down.shape[0] > 0, down.shape[1] > 0, up.shape[0] > 0, up.shape[1] == down.shape[0] else {
+            throw .invalidInput("LoRA file \(path): \(name) has A \(down.shape) and B \(up.shape); expected [rank, in] and [out, rank]")
+        }
     }
 
     /// A refusal naming the keys that match nothing.

@@ -45,7 +45,8 @@ extension ZImageTurbo {
             guard let down = g.down, let up = g.up else {
                 throw .invalidInput("LoRA file \(file.path): layer \(name) has \(g.down == nil ? "no lora_A/lora_down" : "no lora_B/lora_up") weight")
             }
-            let (a, b) = LoRAFile.fold(down: down, up: up, alpha: g.alpha, context: ctx)
+            try file.checkPair(name, down: down, up: up)
+            let (a, b) = try LoRAFile.fold(down: down, up: up, alpha: g.alpha, context: ctx)
             var kohya = name
             if kohya.hasPrefix("lora_unet_") { kohya.removeFirst("lora_unet_".count) } else if modules.contains(name) {
                 layers.append(.init(module: name, down: a, up: b, scale: 1))
