@@ -50,4 +50,53 @@ final class InterruptTests: XCTestCase {
     func testCtrlCStopsAfterTheCurrentStep() throws { try interrupt(with: SIGINT) }
 
     func testSIGTERMStopsAfterTheCurrentStep() throws { try interrupt(with: SIGTERM) }
+
+    /// A signal while the VAE decodes (after the only step): exit 128 + signal with one line, no
+    /// image written (the decoded pixels are dropped).
+    func testSIGTERMWhileDecodingWritesNothing() throws {
+        let dir = try temporaryDirectory()
+        let model = MFluxBinary.repositoryRoot + "/ReferenceExports/zimage/checkpoints/base"
+        let (p, out, err) = try MFluxBinary.start(["generate", "--model", model, "--prompt", "a cat", "--seed", "1", "--steps", "1",
+                                                   "--width", "1024", "--height", "1024", "--output", dir + "/cat.png"])
+        var log = Data()
+        let deadline = Date().addingTimeInterval(120)
+        while !String(decoding: log, as: UTF8.self).contains("step 1/1") && Date() < deadline && p.isRunning {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log.append(chunk)
+        }
+        XCTAssertTrue(p.isRunning, "still decoding when the signal is sent")
+        kill(p.processIdentifier, SIGTERM)
+        log.append(err.fileHandleForReading.readDataToEndOfFile())
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: log, as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 128 + SIGTERM, text)
+        let errors = text.split(separator: "\n").filter { $0.hasPrefix("mflux: error: ") }
+        XCTAssertEqual(errors.count, 1, text)
+        XCTAssertTrue(errors.first?.contains("interrupted while decoding") ?? false, text)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "no image, no temporary file")
+    }
+
+    /// A signal right after start (loading the model): a clean stop — exit 128 + signal with at
+    /// most one line, or the default action of the signal before the handler is installed —
+    /// never a crash, and nothing written.
+    func testSignalWhileLoadingWritesNothing() throws {
+        let dir = try temporaryDirectory()
+        let model = MFluxBinary.repositoryRoot + "/ReferenceExports/zimage/checkpoints/base"
+        let (p, out, err) = try MFluxBinary.start(["generate", "--model", model, "--prompt", "a cat", "--seed", "1", "--steps", "50",
+                                                   "--width", "256", "--height", "256", "--output", dir + "/cat.png"])
+        usleep(30_000)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        if p.terminationReason == .exit {
+            XCTAssertEqual(p.terminationStatus, 128 + SIGINT, text)
+            XCTAssertLessThanOrEqual(text.split(separator: "\n").filter { $0.hasPrefix("mflux: error: ") }.count, 1, text)
+        } else {
+            XCTAssertEqual(p.terminationStatus, SIGINT, "killed only by the signal sent: \(text)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing written")
+    }
 }

@@ -108,6 +108,8 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         timings["decode"] = decodeClock.seconds
         callbacks.stage(.decoded(imageIndex: imageIndex, seconds: decodeClock.seconds))
         if residency == .lowMemory { release(&decoder, "vae") }
+        // A stop asked for while decoding: no image is handed out (nothing gets written).
+        try checkCancellation("while decoding")
         return GeneratedImage(request: request, pixels: pixels, latents: latents, sigmas: loop.sigmas, timings: timings)
     }
 
