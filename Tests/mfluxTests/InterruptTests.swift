@@ -74,7 +74,8 @@ final class InterruptTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 128 + SIGTERM, text)
         let errors = text.split(separator: "\n").filter { $0.hasPrefix("mflux: error: ") }
         XCTAssertEqual(errors.count, 1, text)
-        XCTAssertTrue(errors.first?.contains("interrupted while decoding") ?? false, text)
+        // Usually while decoding; on a loaded machine the signal can land before the decode starts.
+        XCTAssertTrue(errors.first.map { $0.contains("interrupted while decoding") || $0.contains("interrupted after step 1/1") } ?? false, text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "no image, no temporary file")
     }
 
