@@ -1,9 +1,9 @@
-import Synchronization
+import TensorKit
 
 /// A request to stop, shared between whoever asks (a signal handler, another thread, a UI) and
 /// the generation thread, which checks it between steps and stages.
 public final class CancellationToken: Sendable {
-    private let state = Mutex<Int32?>(nil)
+    private let state = Locked<Int32?>(nil)
 
     /// A token nobody has cancelled yet.
     public init() {}

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import TensorKit
 
 /// Where the built-in reporters write text: standard error by default, or a buffer in tests.
 public protocol TextOutput: AnyObject, Sendable {
@@ -36,7 +36,7 @@ public final class FileDescriptorOutput: TextOutput {
 
 /// Collects what is written (tests, or a host application showing the log).
 public final class BufferOutput: TextOutput {
-    private let buffer = Mutex<String>("")
+    private let buffer = Locked<String>("")
     /// Whether to behave as a terminal.
     public let isTerminal: Bool
 

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,7 +30,7 @@ public final class LargeBlockCache: Sendable {
         var cachedBytes = 0
         var mappedBytes = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// A cache keeping at most `cachedLimit` released bytes (`Int.max`: every block is kept until
     /// the cache goes).
