@@ -70,6 +70,13 @@ public struct Flux2TransformerConfig: Sendable, Equatable {
     /// Checks what the implementation relies on; throws a one-line error otherwise.
     public func validate(path: String = "transformer/config.json") throws(ModelError) {
         func bad(_ m: String) -> ModelError { .invalidConfig("\(path): \(m)") }
+        // Bounds first: later checks multiply and sum these.
+        let limit = 1 << 20
+        guard [attentionHeadDim, numAttentionHeads, inChannels, jointAttentionDim, numLayers, numSingleLayers, timestepGuidanceChannels]
+                .allSatisfy({ $0 <= limit }), axesDimsRope.allSatisfy({ $0 <= limit }), mlpRatio.isFinite, mlpRatio <= 64,
+              (outChannels ?? 0) <= limit, attentionHeadDim * numAttentionHeads <= limit else {
+            throw bad("a size is out of range (widths up to \(limit), mlp_ratio up to 64)")
+        }
         guard patchSize == 1 else { throw bad("patch_size \(patchSize) is not supported (klein packs 2x2 patches in the pipeline: 1)") }
         guard attentionHeadDim > 0, numAttentionHeads > 0, inChannels > 0, jointAttentionDim > 0, numLayers >= 0, numSingleLayers >= 0,
               timestepGuidanceChannels > 0, timestepGuidanceChannels % 2 == 0, mlpRatio > 0, eps > 0 else {

@@ -56,6 +56,10 @@ public struct Qwen3Config: Sendable, Equatable {
         if raw.attentionBias == true { throw bad("attention_bias is not supported") }
         if raw.useSlidingWindow == true { throw bad("sliding-window attention is not supported") }
         if let types = raw.layerTypes, types.contains(where: { $0 != "full_attention" }) { throw bad("only full_attention layers are supported") }
+        guard [c.hiddenSize, c.numAttentionHeads, c.numKeyValueHeads, c.headDim, c.numHiddenLayers, c.intermediateSize].allSatisfy({ $0 <= 1 << 20 }),
+              c.vocabSize <= 1 << 24, c.rmsNormEps.isFinite, c.ropeTheta.isFinite, c.numAttentionHeads * c.headDim <= 1 << 20 else {
+            throw bad("a size is out of range (widths up to \(1 << 20), vocab_size up to \(1 << 24))")
+        }
         guard c.hiddenSize > 0, c.numAttentionHeads > 0, c.numKeyValueHeads > 0, c.numAttentionHeads % c.numKeyValueHeads == 0,
               c.headDim > 0, c.headDim % 2 == 0, c.numHiddenLayers > 0, c.intermediateSize > 0, c.vocabSize > 0 else {
             throw bad("inconsistent sizes (heads \(c.numAttentionHeads)/\(c.numKeyValueHeads), head_dim \(c.headDim))")

@@ -83,7 +83,11 @@ public struct VAEConfig: Sendable, Equatable {
     }
 
     func validate(path: String) throws(ModelError) {
-        guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }), normNumGroups > 0 else {
+        guard blockOutChannels.count <= 16, (blockOutChannels + [layersPerBlock, latentChannels, inChannels, outChannels, normNumGroups] + patchSize)
+                .allSatisfy({ $0 <= 1 << 16 }) else {
+            throw .invalidConfig("\(path): a size is out of range (channels up to 65536, at most 16 levels)")
+        }
+        guard normNumGroups > 0, !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
             throw .invalidConfig("\(path): block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups \(normNumGroups)")
         }
         guard layersPerBlock >= 1, latentChannels >= 1, inChannels >= 1, outChannels >= 1 else {

@@ -78,6 +78,13 @@ public struct ZImageTransformerConfig: Sendable, Equatable {
     /// Checks what the implementation relies on; throws a one-line error otherwise.
     public func validate(path: String = "transformer/config.json") throws(ModelError) {
         func bad(_ m: String) -> ModelError { .invalidConfig("\(path): \(m)") }
+        // Bounds first: later checks multiply and sum these.
+        let limit = 1 << 20
+        guard [dim, nHeads, nKvHeads, nLayers, nRefinerLayers, capFeatDim, inChannels].allSatisfy({ $0 <= limit }),
+              (axesDims + axesLens).allSatisfy({ $0 <= limit }), (allPatchSize + allFPatchSize).allSatisfy({ $0 <= 64 }),
+              normEps.isFinite, ropeTheta.isFinite, tScale.isFinite else {
+            throw bad("a size is out of range (widths up to \(limit), patch sizes up to 64)")
+        }
         guard dim > 0, nHeads > 0, dim % nHeads == 0 else { throw bad("dim \(dim) is not a multiple of n_heads \(nHeads)") }
         guard nKvHeads == nHeads else { throw bad("n_kv_heads \(nKvHeads) != n_heads \(nHeads) is not supported") }
         guard axesDims.count == axesLens.count, !axesDims.isEmpty, axesDims.allSatisfy({ $0 > 0 && $0 % 2 == 0 }) else {
