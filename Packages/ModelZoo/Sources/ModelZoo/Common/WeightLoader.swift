@@ -48,6 +48,23 @@ public final class WeightLoader {
         for c in components { _ = try WeightLoader(folder: modelPath + "/" + c, component: c) }
     }
 
+    /// Checks, without reading data, that `folder`'s checkpoint has the tensors in `expected`
+    /// (name -> shape; a stored-quantized weight counts by its rows): a shard of another model
+    /// is named before anything loads.
+    public static func preflight(folder: String, component: String, naming: MfluxNaming,
+                                 expected: [(String, [Int])]) throws(ModelError) {
+        let loader = try WeightLoader(folder: folder, component: component, naming: naming)
+        for (name, shape) in expected {
+            guard let info = loader.source.info(name) else {
+                throw .checkpoint("\(loader.source.path): not this model's \(component): no tensor \(name)")
+            }
+            let quantized = info.dtype == .uint32 && info.shape.first == shape.first
+            guard info.shape == shape || quantized else {
+                throw .checkpoint("\(loader.source.path): not this model's \(component): \(name) is \(info.shape), expected \(shape)")
+            }
+        }
+    }
+
     /// Builds a module from the checkpoint in `folder` with `make` (linear layers quantized as
     /// they load when `quantization` is given and the layer is not stored quantized), then checks
     /// that every tensor was used or declared unused (``finish()``) and that every LoRA adapter

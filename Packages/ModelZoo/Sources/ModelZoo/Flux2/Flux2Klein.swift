@@ -86,6 +86,10 @@ public struct Flux2Klein: TextToImageModel {
         // Every checkpoint header and the LoRA files are checked now: a bad file fails before
         // anything loads.
         try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
+        let t = transformerConfig
+        try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: Flux2Transformer2DModel.mfluxNaming,
+                                   expected: [("x_embedder.weight", [t.innerDim, t.inChannels]), ("proj_out.weight", [t.outputChannels, t.innerDim]),
+                                              ("context_embedder.weight", [t.innerDim, t.jointAttentionDim])])
         _ = try loras()
         guard schedulerConfig.useDynamicShifting else {
             throw .invalidConfig("\(modelPath): the klein pipeline needs use_dynamic_shifting in the scheduler config")

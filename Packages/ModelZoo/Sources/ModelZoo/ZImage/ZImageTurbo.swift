@@ -71,6 +71,10 @@ public struct ZImageTurbo: TextToImageModel {
         // Every checkpoint header and the LoRA files are checked now: a bad file fails before
         // anything loads.
         try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
+        let t = transformerConfig
+        try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming,
+                                   expected: [("x_pad_token", [1, t.dim]), ("cap_embedder.0.weight", [t.capFeatDim]),
+                                              ("layers.\(t.nLayers - 1).attention.to_q.weight", [t.dim, t.dim])])
         _ = try loras()
         guard vaeConfig.latentChannels == transformerConfig.inChannels else {
             throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
