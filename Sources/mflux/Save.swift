@@ -31,11 +31,21 @@ struct Save: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the online CPUs).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("LoRA files to bake into the transformer's weights before saving (as mflux-save does).", valueName: "file"),
+            completion: .file(extensions: ["safetensors"]))
+    var loraPaths: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("A weight per LoRA file (default 1.0 each).", valueName: "scale"))
+    var loraScales: [Float] = []
+
     func validate() throws {
         if let quantize, !QuantizedMatrix.supportedBits.contains(quantize) {
             throw ValidationError("--quantize must be 3, 4, 5, 6 or 8, got \(quantize)")
         }
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be from 1 to 1024, got \(threads)") }
+        if loraScales.count > loraPaths.count {
+            throw ValidationError("--lora-scales has \(loraScales.count) values for \(loraPaths.count) --lora-paths")
+        }
     }
 
     func run() throws {
@@ -59,8 +69,11 @@ struct Save: ParsableCommand {
         }
         let ctx = try ComputeContext(threadCount: threads)
         let start = Date()
+        let loras = try loraPaths.enumerated().map { i, p in
+            LoRAWeights(path: try LoRAWeights.resolve(p), scale: i < loraScales.count ? loraScales[i] : 1)
+        }
         let report = try MfluxSaver.save(modelPath: resolved.path, type: type, to: target, bits: quantize, modelName: name, baseModel: baseModel,
-                                         writer: "mflux-swift \(VersionReport.version)", context: ctx) { Log.line($0) }
+                                         writer: "mflux-swift \(VersionReport.version)", context: ctx, loras: loras) { Log.line($0) }
         Log.line(String(format: "saved %@ (%@, %.2f GB) in %.1f s", name, report.quantizationLevel.map { "\($0)-bit" } ?? "bf16",
                         Double(report.bytes) / 1e9, Date().timeIntervalSince(start)))
         Log.path(target)

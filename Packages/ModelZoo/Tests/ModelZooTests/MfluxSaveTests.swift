@@ -146,4 +146,37 @@ final class MfluxSaveTests: XCTestCase {
                                                  modelName: "z", baseModel: nil, writer: "t", context: ctx))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["broken", "taken"])
     }
+
+    /// `mflux save --lora-paths`: the LoRA baked into the saved weights (W + Σ w·(α/r)·B·A, then
+    /// bf16) gives the image of the LoRA applied on the fly within bf16 rounding; baking into a
+    /// model stored quantized is refused.
+    func testSaveBakesLoRAs() throws {
+        let root = try ReferenceExports.root()
+        for (name, type, file) in [("zimage", ZImageTurbo.self, "kohya"), ("klein", Flux2Klein.self, "bfl")] as [(String, any TextToImageModel.Type, String)] {
+            let source = root + "/\(name)/checkpoints/bf16"
+            let lora = [LoRAWeights(path: root + "/lora/\(name)/\(file).safetensors", scale: 0.8)]
+            let dir = try tempFolder()
+            _ = try MfluxSaver.save(modelPath: source, type: type, to: dir + "/baked", bits: nil, modelName: name, baseModel: nil,
+                                    writer: "test", context: ctx, loras: lora)
+            let baked = try image(dir + "/baked")
+            let generator = try ModelRegistry.generator(path: source, options: LoadOptions(loras: lora))
+            let fly = try generator.generate(GenerationRequest(prompt: "a red fox in the snow", seed: 5, steps: 2, width: 64, height: 64),
+                                             imageIndex: 0, imageCount: 1, context: ctx).pixels.scalars(as: UInt8.self)
+            let plain = try image(source)
+            func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
+                10 * log10(255 * 255 / max(zip(a, b).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(a.count), 1e-12))
+            }
+            print(String(format: "measured %@ baked LoRA vs on the fly: PSNR %.1f dB (LoRA vs none %.1f dB)", name, psnr(baked, fly), psnr(fly, plain)))
+            XCTAssertGreaterThan(psnr(baked, fly), 50, name)
+            XCTAssertLessThan(psnr(fly, plain), 35, "\(name): the LoRA changes the image")
+            XCTAssertLessThanOrEqual(zip(baked, fly).map { abs(Int($0) - Int($1)) }.max() ?? 99, 3, name)
+        }
+        let dir = try tempFolder()
+        XCTAssertThrowsError(try MfluxSaver.save(modelPath: root + "/mflux/zimage-q4", type: ZImageTurbo.self, to: dir + "/x", bits: nil,
+                                                 modelName: "z", baseModel: nil, writer: "t", context: ctx,
+                                                 loras: [LoRAWeights(path: root + "/lora/zimage/kohya.safetensors")])) {
+            XCTAssertTrue("\($0)".contains("stored quantized") || "\($0)".contains("match"), "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
 }

@@ -35,12 +35,15 @@ public enum MfluxSaver {
     /// `mflux_version` string. `progress` receives one line per component.
     public static func save(modelPath: String, type: any TextToImageModel.Type, to target: String, bits: Int?,
                             modelName: String, baseModel: String?, writer: String, context: ComputeContext,
+                            loras: [LoRAWeights] = [],
                             progress: (String) -> Void = { _ in }) throws(ModelError) -> Report {
         let fm = FileManager.default
         if fm.fileExists(atPath: target) { throw .invalidInput("\(target) already exists; choose a new --path (nothing was written)") }
         if let bits, !QuantizedMatrix.supportedBits.contains(bits) {
             throw .invalidInput("quantization must be one of \(QuantizedMatrix.supportedBits.map(String.init).joined(separator: ", ")) bits, got \(bits)")
         }
+        // LoRAs are baked into the transformer's weights first (as mflux's save does): W + Σ w·(α/r)·B·A.
+        let adapters = loras.isEmpty ? nil : try type.init(modelPath: modelPath, options: LoadOptions(loras: loras)).transformerLoRAs()
         let sources = try type.mfluxComponents.map { c throws(ModelError) in
             (c, try WeightLoader(folder: modelPath + "/" + c.name, component: c.name, naming: c.naming).source)
         }
@@ -58,7 +61,12 @@ public enum MfluxSaver {
             for (component, source) in sources {
                 let meta = ["quantization_level": level.map(String.init) ?? "None", "mflux_version": writer]
                 let plan = try plan(source, naming: component.naming, bits: stored == nil ? bits : nil)
-                try writeComponent(plan, source: source, folder: temp + "/" + component.name, metadata: meta, context: context)
+                let baked = component.name == "transformer" ? adapters : nil
+                if baked != nil, source.tensorNames.contains(where: { source.info($0)?.dtype == .uint32 }) {
+                    throw ModelError.invalidInput("cannot bake a LoRA into a model stored quantized; save the unquantized model with the LoRA (and -q)")
+                }
+                try baked?.check(against: Set(source.tensorNames.filter { $0.hasSuffix(".weight") }.map { String($0.dropLast(7)) }))
+                try writeComponent(plan, source: source, folder: temp + "/" + component.name, metadata: meta, context: context, loras: baked)
                 if fm.fileExists(atPath: modelPath + "/" + component.name + "/config.json") {
                     try fm.copyItem(atPath: modelPath + "/" + component.name + "/config.json", toPath: temp + "/" + component.name + "/config.json")
                 }
@@ -66,7 +74,7 @@ public enum MfluxSaver {
                 bytes += plan.reduce(0) { $0 + $1.entry.byteCount }
                 progress("\(component.name): \(plan.count) tensors")
             }
-            try writeInfo(temp, modelName: modelName, baseModel: baseModel, writer: writer, level: level, bytes: bytes)
+            try writeInfo(temp, modelName: modelName, baseModel: baseModel, writer: writer, level: level, bytes: bytes, loras: loras)
             report = Report(quantizationLevel: level, tensors: counts, bytes: bytes)
             try fm.moveItem(atPath: temp, toPath: target)
         } catch {
@@ -121,7 +129,7 @@ public enum MfluxSaver {
 
     /// Writes `plan` into `folder` as mflux's shards and index.
     static func writeComponent(_ plan: [Item], source: any TensorSource, folder: String, metadata: [String: String],
-                               context: ComputeContext) throws {
+                               context: ComputeContext, loras: LoRASet? = nil) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         // mflux's greedy split: a new shard when the next tensor would pass the limit.
         var shards: [[Item]] = [[]]
@@ -142,7 +150,7 @@ public enum MfluxSaver {
             let byName = Dictionary(uniqueKeysWithValues: shard.map { ($0.entry.name, $0) })
             try SafetensorsWriter.write(entries: shard.map(\.entry), metadata: metadata, to: folder + "/" + file) { name throws(SafetensorsError) in
                 do {
-                    return try produce(byName[name]!, source: source, cache: &quantized, context: context)
+                    return try produce(byName[name]!, source: source, cache: &quantized, context: context, loras: loras)
                 } catch let e as SafetensorsError {
                     throw e
                 } catch {
@@ -158,10 +166,23 @@ public enum MfluxSaver {
 
     /// The data of one output tensor.
     static func produce(_ item: Item, source: any TensorSource, cache: inout [String: (QuantizedMatrix, left: Int)],
-                        context: ComputeContext) throws -> Tensor {
+                        context: ComputeContext, loras: LoRASet? = nil) throws -> Tensor {
+        /// The weight `name`, with any LoRA adapters of its layer merged in (float32 sums).
+        func weight(_ name: String) throws -> Tensor {
+            let w = try source.tensor(name)
+            guard name.hasSuffix(".weight"), w.rank == 2, let loras else { return w }
+            let adapters = try loras.take(String(name.dropLast(7)), in: w.shape[1], out: w.shape[0])
+            guard !adapters.isEmpty else { return w }
+            var merged = w.toFloat32(context: context)
+            for a in adapters {
+                let product = context.linear(a.up, weight: a.down.permuted([1, 0]))  // B·A, [out, in]
+                merged = context.add(merged, context.scaleShift(product, scale: a.scale, shift: 0))
+            }
+            return merged.converted(to: w.dtype == .float32 ? .float32 : w.dtype, context: context)
+        }
         switch item.make {
         case .copy(let name):
-            let t = try source.tensor(name)
+            let t = try weight(name)
             defer { t.releaseResidentPages() }
             if t.dtype == .uint32 { return t }
             var out = t.converted(to: .bfloat16, context: context)
@@ -169,7 +190,7 @@ public enum MfluxSaver {
             return out
         case .quantized(let name, let bits, let part):
             var (q, left) = try cache[name] ?? {
-                let w = try source.tensor(name)
+                let w = try weight(name)
                 defer { w.releaseResidentPages() }
                 return (try QuantizedMatrix.quantize(w.converted(to: .bfloat16, context: context), bits: bits, groupSize: 64, context: context), 3)
             }()
@@ -198,13 +219,15 @@ public enum MfluxSaver {
     }
 
     /// `mflux_model.json` (informational; mflux never reads it back).
-    static func writeInfo(_ folder: String, modelName: String, baseModel: String?, writer: String, level: Int?, bytes: Int) throws {
+    static func writeInfo(_ folder: String, modelName: String, baseModel: String?, writer: String, level: Int?, bytes: Int,
+                          loras: [LoRAWeights]) throws {
         let formatter = ISO8601DateFormatter()
         let now = formatter.string(from: Date())
         let info: [String: Any] = [
             "format_version": 1, "mflux_version": writer, "created_at": now, "updated_at": now,
             "model_name": modelName, "base_model": baseModel.map { $0 as Any } ?? NSNull(), "quantize": level.map { $0 as Any } ?? NSNull(),
-            "size_gb": Double(bytes / 10_000_000) / 100, "upstream": NSNull(), "text_encoders": ["qwen3"], "loras": [Any](),
+            "size_gb": Double(bytes / 10_000_000) / 100, "upstream": NSNull(), "text_encoders": ["qwen3"],
+            "loras": loras.map { ["source": URL(fileURLWithPath: $0.path).lastPathComponent, "scale": Double(String($0.scale)) ?? Double($0.scale)] as [String: Any] },
         ]
         let data = try JSONSerialization.data(withJSONObject: info, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: folder + "/mflux_model.json"), options: .atomic)

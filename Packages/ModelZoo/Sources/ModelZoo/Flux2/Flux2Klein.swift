@@ -90,7 +90,7 @@ public struct Flux2Klein: TextToImageModel {
         try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: Flux2Transformer2DModel.mfluxNaming,
                                    expected: [("x_embedder.weight", [t.innerDim, t.inChannels]), ("proj_out.weight", [t.outputChannels, t.innerDim]),
                                               ("context_embedder.weight", [t.innerDim, t.jointAttentionDim])])
-        _ = try loras()
+        _ = try transformerLoRAs()
         guard schedulerConfig.useDynamicShifting else {
             throw .invalidConfig("\(modelPath): the klein pipeline needs use_dynamic_shifting in the scheduler config")
         }
@@ -121,7 +121,7 @@ public struct Flux2Klein: TextToImageModel {
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {
         try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
-                                    loras: try loras())
+                                    loras: try transformerLoRAs())
     }
 
     public func loadDecoder() throws(ModelError) -> AutoencoderKL {
@@ -151,7 +151,7 @@ public struct Flux2Klein: TextToImageModel {
 
     /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none), checked against its
     /// linear layers.
-    func loras() throws(ModelError) -> LoRASet? {
+    public func transformerLoRAs() throws(ModelError) -> LoRASet? {
         guard !loadOptions.loras.isEmpty else { return nil }
         let set = try LoRASet.load(loadOptions.loras) { [transformerConfig] file, ctx throws(ModelError) in
             try Self.loraLayers(file, config: transformerConfig, context: ctx)

@@ -75,7 +75,7 @@ public struct ZImageTurbo: TextToImageModel {
         try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming,
                                    expected: [("x_pad_token", [1, t.dim]), ("cap_embedder.0.weight", [t.capFeatDim]),
                                               ("layers.\(t.nLayers - 1).attention.to_q.weight", [t.dim, t.dim])])
-        _ = try loras()
+        _ = try transformerLoRAs()
         guard vaeConfig.latentChannels == transformerConfig.inChannels else {
             throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
         }
@@ -103,7 +103,7 @@ public struct ZImageTurbo: TextToImageModel {
 
     public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
         try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
-                                     loras: try loras())
+                                     loras: try transformerLoRAs())
     }
 
     public func loadDecoder() throws(ModelError) -> ZImageImageDecoder {
@@ -117,7 +117,7 @@ public struct ZImageTurbo: TextToImageModel {
     }
 
     /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none).
-    func loras() throws(ModelError) -> LoRASet? {
+    public func transformerLoRAs() throws(ModelError) -> LoRASet? {
         guard !loadOptions.loras.isEmpty else { return nil }
         let modules = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming)
             .linearModules()
