@@ -37,9 +37,9 @@ public struct GenerationMetadata: Codable, Sendable, Equatable {
     /// Quantization bits (nil: none).
     public var quantize: Int?
     /// LoRA files applied (nil: none).
-    /// Image to image: the input picture's path and mflux's `--image-strength` (the share of the
-    /// input kept, `1 - strength`).
+    /// Image to image: the input picture's path.
     public var imagePath: String?
+    /// Image to image: mflux's `--image-strength` (the share of the input kept, `1 - strength`).
     public var imageStrength: Double?
     /// Editing: the reference images' paths.
     public var imagePaths: [String]?
