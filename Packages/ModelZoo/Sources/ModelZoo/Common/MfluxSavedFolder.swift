@@ -62,6 +62,20 @@ public struct MfluxSavedFolder: Sendable {
         let p = path + "/" + name + "/config.json"
         return FileManager.default.fileExists(atPath: p) ? p : nil
     }
+
+    /// The text encoder's configuration: its `config.json`, else read from the stored tensors.
+    public func textEncoderConfig() throws(ModelError) -> Qwen3Config {
+        if let p = configPath("text_encoder") { return try Qwen3Config.load(path: p) }
+        return try Qwen3Config.inferred(StoredShapes(source: try component("text_encoder", naming: Qwen3TextEncoder.mfluxNaming), component: "text_encoder"))
+    }
+
+    /// The VAE's configuration: its `config.json`, else read from the stored tensors.
+    public func vaeConfig(_ variant: VAEVariant) throws(ModelError) -> VAEConfig {
+        if let p = configPath("vae") { return try VAEConfig.load(path: p, variant: variant) }
+        let v = try VAEConfig.inferred(StoredShapes(source: try component("vae", naming: variant.mfluxNaming), component: "vae"), variant: variant)
+        try v.validate(path: path + "/vae")
+        return v
+    }
 }
 
 /// Sizes read from a component's stored tensors.
@@ -75,10 +89,12 @@ struct StoredShapes {
         return info.shape
     }
 
-    /// Dimension `axis` of `name`.
+    /// Dimension `axis` of `name` (positive: sizes are divided by and multiplied with each other).
     func size(_ name: String, _ axis: Int) throws(ModelError) -> Int {
         let s = try shape(name)
-        guard axis < s.count else { throw .shapeMismatch(component: component, name: name, expected: [], actual: s) }
+        guard axis < s.count, s[axis] > 0, s[axis] <= 1 << 24 else {
+            throw .checkpoint("\(source.path): \(component) tensor \(name) has shape \(s): no usable size at axis \(axis)")
+        }
         return s[axis]
     }
 

@@ -25,12 +25,7 @@ extension Flux2Klein {
     /// alike); the scheduler is klein's (dynamic shifting).
     static func mfluxConfigs(_ saved: MfluxSavedFolder) throws(ModelError)
         -> (Flux2TransformerConfig, Qwen3Config, VAEConfig, FlowMatchEulerDiscreteSchedulerConfig) {
-        let textEncoder: Qwen3Config
-        if let p = saved.configPath("text_encoder") {
-            textEncoder = try Qwen3Config.load(path: p)
-        } else {
-            textEncoder = try Qwen3Config.inferred(StoredShapes(source: try saved.component("text_encoder", naming: Qwen3TextEncoder.mfluxNaming), component: "text_encoder"))
-        }
+        let textEncoder = try saved.textEncoderConfig()
         let transformer: Flux2TransformerConfig
         if let p = saved.configPath("transformer") {
             transformer = try Flux2TransformerConfig.load(path: p)
@@ -52,14 +47,7 @@ extension Flux2Klein {
             try c.validate(path: saved.path + "/transformer")
             transformer = c
         }
-        let vae: VAEConfig
-        if let p = saved.configPath("vae") {
-            vae = try VAEConfig.load(path: p, variant: .flux2)
-        } else {
-            let v = try VAEConfig.inferred(StoredShapes(source: try saved.component("vae", naming: VAEVariant.flux2.mfluxNaming), component: "vae"), variant: .flux2)
-            try v.validate(path: saved.path + "/vae")
-            vae = v
-        }
+        let vae = try saved.vaeConfig(.flux2)
         var scheduler = FlowMatchEulerDiscreteSchedulerConfig()
         scheduler.shift = 3.0
         scheduler.useDynamicShifting = true

@@ -33,20 +33,8 @@ extension ZImageTurbo {
             try c.validate(path: saved.path + "/transformer")
             transformer = c
         }
-        let textEncoder: Qwen3Config
-        if let p = saved.configPath("text_encoder") {
-            textEncoder = try Qwen3Config.load(path: p)
-        } else {
-            textEncoder = try Qwen3Config.inferred(StoredShapes(source: try saved.component("text_encoder", naming: Qwen3TextEncoder.mfluxNaming), component: "text_encoder"))
-        }
-        let vae: VAEConfig
-        if let p = saved.configPath("vae") {
-            vae = try VAEConfig.load(path: p, variant: .flux1)
-        } else {
-            let v = try VAEConfig.inferred(StoredShapes(source: try saved.component("vae", naming: VAEVariant.flux1.mfluxNaming), component: "vae"), variant: .flux1)
-            try v.validate(path: saved.path + "/vae")
-            vae = v
-        }
+        let textEncoder = try saved.textEncoderConfig()
+        let vae = try saved.vaeConfig(.flux1)
         var scheduler = FlowMatchEulerDiscreteSchedulerConfig()
         scheduler.shift = 3.0
         scheduler.useDynamicShifting = false
