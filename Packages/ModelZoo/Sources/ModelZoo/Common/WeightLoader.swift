@@ -213,6 +213,29 @@ public struct WeightScope {
     /// A nested scope (inherits ``checkOnly``).
     public func scope(_ sub: String) -> WeightScope { WeightScope(loader: loader, prefix: name(sub), checkOnly: checkOnly) }
 
+    /// The layer `name` (`[rows, columns]`) when it is stored quantized: `(true, matrix)` — in a
+    /// check-only scope its three tensors are checked and declared unused, and the matrix is nil;
+    /// `(false, nil)` for a dense layer.
+    public func storedQuantized(_ name: String, rows: Int, columns: Int) throws(ModelError) -> (stored: Bool, matrix: QuantizedMatrix?) {
+        let full = self.name(name)
+        guard loader.contains(full + ".scales") else { return (false, nil) }
+        if checkOnly { return (try loader.declareUnusedQuantized(full, rows: rows, columns: columns), nil) }
+        return (true, try loader.storedQuantized(full, rows: rows, columns: columns))
+    }
+
+    /// `weight` quantized on the fly when the loader has a ``WeightQuantization`` and its width
+    /// is a multiple of the group size (the mapped float pages are then let go); nil otherwise.
+    public func quantizedOnTheFly(_ weight: Tensor, _ name: String) throws(ModelError) -> QuantizedMatrix? {
+        guard let q = loader.quantization, !checkOnly, weight.rank == 2, weight.shape[1] % q.groupSize == 0 else { return nil }
+        do {
+            let m = try QuantizedMatrix.quantize(weight, bits: q.bits, groupSize: q.groupSize, context: q.context)
+            weight.releaseResidentPages()
+            return m
+        } catch {
+            throw .invalidInput("\(self.name(name)): \(error)")
+        }
+    }
+
     /// This scope in check-only mode.
     public func checkingOnly() -> WeightScope { WeightScope(loader: loader, prefix: prefix, checkOnly: true) }
 }

@@ -18,29 +18,14 @@ public struct Embedding: Sendable {
     public init(_ scope: WeightScope, _ name: String, vocab: Int, dim: Int) throws(ModelError) {
         vocabSize = vocab
         self.dim = dim
-        let full = scope.name(name)
-        if scope.loader.contains(full + ".scales") {
-            if scope.checkOnly {
-                _ = try scope.loader.declareUnusedQuantized(full, rows: vocab, columns: dim)
-                quantized = nil
-            } else {
-                quantized = try scope.loader.storedQuantized(full, rows: vocab, columns: dim)
-            }
+        let stored = try scope.storedQuantized(name, rows: vocab, columns: dim)
+        if stored.stored {
+            quantized = stored.matrix
             table = Tensor(zeros: [vocab, 0])
         } else {
             let weight = try scope.tensor(name + ".weight", shape: [vocab, dim])
-            if let q = scope.loader.quantization, !scope.checkOnly, dim % q.groupSize == 0 {
-                do {
-                    quantized = try QuantizedMatrix.quantize(weight, bits: q.bits, groupSize: q.groupSize, context: q.context)
-                } catch {
-                    throw .invalidInput("\(full): \(error)")
-                }
-                weight.releaseResidentPages()
-                table = Tensor(zeros: [vocab, 0])
-            } else {
-                table = weight
-                quantized = nil
-            }
+            quantized = try scope.quantizedOnTheFly(weight, name)
+            table = quantized == nil ? weight : Tensor(zeros: [vocab, 0])
         }
     }
 

@@ -32,31 +32,16 @@ public struct Linear: LinearLayer {
     /// ``WeightQuantization`` and `in` is a multiple of its group size, and the mapped float
     /// weight's pages are let go.
     public init(_ scope: WeightScope, _ name: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws(ModelError) {
-        let full = scope.name(name)
-        lora = scope.checkOnly ? [] : try scope.loader.loras?.take(full, in: inFeatures, out: outFeatures) ?? []
-        if scope.loader.contains(full + ".scales") {
-            if scope.checkOnly {
-                _ = try scope.loader.declareUnusedQuantized(full, rows: outFeatures, columns: inFeatures)
-                quantized = nil
-            } else {
-                quantized = try scope.loader.storedQuantized(full, rows: outFeatures, columns: inFeatures)
-            }
+        lora = scope.checkOnly ? [] : try scope.loader.loras?.take(scope.name(name), in: inFeatures, out: outFeatures) ?? []
+        let stored = try scope.storedQuantized(name, rows: outFeatures, columns: inFeatures)
+        if stored.stored {
+            quantized = stored.matrix
             weight = Tensor(zeros: [outFeatures, 0])
-            self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
-            return
-        }
-        weight = try scope.tensor(name + ".weight", shape: [outFeatures, inFeatures])
-        self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
-        if let q = scope.loader.quantization, !scope.checkOnly, inFeatures % q.groupSize == 0 {
-            do {
-                quantized = try QuantizedMatrix.quantize(weight, bits: q.bits, groupSize: q.groupSize, context: q.context)
-            } catch {
-                throw .invalidInput("\(full): \(error)")
-            }
-            weight.releaseResidentPages()
         } else {
-            quantized = nil
+            weight = try scope.tensor(name + ".weight", shape: [outFeatures, inFeatures])
+            quantized = try scope.quantizedOnTheFly(weight, name)
         }
+        self.bias = bias ? try scope.tensor(name + ".bias", shape: [outFeatures]) : nil
     }
 
     public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
