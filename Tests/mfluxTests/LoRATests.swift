@@ -88,7 +88,7 @@ final class LoRACLITests: XCTestCase {
         let cases: [([String], String)] = [
             (z + ["--lora-paths", "\(lora)/zimage/kohya.safetensors", "--lora-scales", "1", "2"], "--lora-scales has 2 values for 1 --lora-paths"),
             (z + ["--lora-paths", "\(lora)/zimage/unmatched_key.safetensors"], "match"),
-            (z + ["--lora-paths", "\(lora)/klein/bfl.safetensors"], "match no layer of the Z-Image transformer"),
+            (z + ["--lora-paths", "\(lora)/klein/bfl.safetensors"], "is for FLUX.2, not Z-Image"),
             (z + ["--lora-paths", dir + "/none.safetensors"], "does not exist"),
             (z + ["--lora-paths", "nobody/no-such-lora"], "not in the Hugging Face cache"),
         ]

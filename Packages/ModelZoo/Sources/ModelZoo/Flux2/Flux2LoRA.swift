@@ -68,7 +68,7 @@ extension Flux2Klein {
             else { unknown.append(key) }
         }
         if !unknown.isEmpty {
-            throw file.unmatched(unknown, "are not in a format diffusers loads for FLUX.2 (transformer.*, diffusion_model.* lora_A/lora_B without alpha, base_model.model.*, or kohya lora_unet_*)")
+            throw file.unmatched(unknown, "are not in a format diffusers loads for FLUX.2 (transformer.*, diffusion_model.* lora_A/lora_B without alpha, base_model.model.*, or kohya lora_unet_*)", family: "FLUX.2")
         }
         let table = bflNames(c, kohya: false)
         var layers: [LoRAFile.Layer] = [], unmatched: [String] = []
@@ -97,7 +97,7 @@ extension Flux2Klein {
                 unmatched.append(name)
             }
         }
-        if !unmatched.isEmpty { throw file.unmatched(unmatched, "match no layer of the FLUX.2 transformer") }
+        if !unmatched.isEmpty { throw file.unmatched(unmatched, "match no layer of the FLUX.2 transformer", family: "FLUX.2") }
         return layers
     }
 
@@ -135,7 +135,7 @@ extension Flux2Klein {
             }
         }
         let rest = file.names.filter { !used.contains($0) }
-        if !rest.isEmpty { throw file.unmatched(rest, "match no layer of the FLUX.2 transformer (diffusers' kohya converter drops them)") }
+        if !rest.isEmpty { throw file.unmatched(rest, "match no layer of the FLUX.2 transformer (diffusers' kohya converter drops them)", family: "FLUX.2") }
         return layers
     }
 

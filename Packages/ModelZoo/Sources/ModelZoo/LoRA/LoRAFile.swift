@@ -143,6 +143,24 @@ public struct LoRAFile {
         }
     }
 
+    /// The other family a file's keys belong to, when they clearly do ("FLUX.2" or "Z-Image").
+    func otherFamily(than family: String) -> String? {
+        let keys = names.joined(separator: " ")
+        let flux2 = ["double_blocks", "single_blocks", "single_transformer_blocks", "img_attn", "txt_attn", "to_qkv_mlp_proj"]
+        let zimage = ["noise_refiner", "context_refiner", "feed_forward", "adaLN_modulation", "all_x_embedder", "cap_embedder"]
+        if family != "FLUX.2", flux2.contains(where: keys.contains) { return "FLUX.2" }
+        if family != "Z-Image", zimage.contains(where: keys.contains) { return "Z-Image" }
+        return nil
+    }
+
+    /// A refusal naming the keys that match nothing (or the family the file is for).
+    func unmatched(_ keys: [String], _ why: String, family: String) -> ModelError {
+        if let other = otherFamily(than: family) {
+            return .invalidInput("LoRA file \(path) is for \(other), not \(family): its layers (\(keys.sorted().first ?? "")...) do not exist in this model")
+        }
+        return unmatched(keys, why)
+    }
+
     /// A refusal naming the keys that match nothing.
     func unmatched(_ keys: [String], _ why: String) -> ModelError {
         let shown = keys.sorted().prefix(4).joined(separator: ", ")

@@ -68,7 +68,7 @@ extension ZImageTurbo {
                 unmatched.append(name)
             }
         }
-        if !unmatched.isEmpty { throw file.unmatched(unmatched, "match no layer of the Z-Image transformer") }
+        if !unmatched.isEmpty { throw file.unmatched(unmatched, "match no layer of the Z-Image transformer", family: "Z-Image") }
         return layers
     }
 }
