@@ -43,7 +43,7 @@ public enum MfluxSaver {
             throw .invalidInput("quantization must be one of \(QuantizedMatrix.supportedBits.map(String.init).joined(separator: ", ")) bits, got \(bits)")
         }
         // LoRAs are baked into the transformer's weights first (as mflux's save does): W + Σ w·(α/r)·B·A.
-        let adapters = loras.isEmpty ? nil : try type.init(modelPath: modelPath, options: LoadOptions(loras: loras)).transformerLoRAs()
+        let adapters = loras.isEmpty ? nil : try type.init(modelPath: modelPath, options: LoadOptions(loras: loras)).loraSet
         let sources = try type.mfluxComponents.map { c throws(ModelError) in
             (c, try WeightLoader(folder: modelPath + "/" + c.name, component: c.name, naming: c.naming).source)
         }
@@ -65,7 +65,6 @@ public enum MfluxSaver {
                 if baked != nil, source.tensorNames.contains(where: { source.info($0)?.dtype == .uint32 }) {
                     throw ModelError.invalidInput("cannot bake a LoRA into a model stored quantized; save the unquantized model with the LoRA (and -q)")
                 }
-                try baked?.check(against: Set(source.tensorNames.filter { $0.hasSuffix(".weight") }.map { String($0.dropLast(7)) }))
                 try writeComponent(plan, source: source, folder: temp + "/" + component.name, metadata: meta, context: context, loras: baked)
                 if fm.fileExists(atPath: modelPath + "/" + component.name + "/config.json") {
                     try fm.copyItem(atPath: modelPath + "/" + component.name + "/config.json", toPath: temp + "/" + component.name + "/config.json")

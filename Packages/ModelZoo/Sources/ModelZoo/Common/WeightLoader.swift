@@ -48,19 +48,17 @@ public final class WeightLoader {
         for c in components { _ = try WeightLoader(folder: modelPath + "/" + c, component: c) }
     }
 
-    /// Checks, without reading data, that `folder`'s checkpoint has the tensors in `expected`
-    /// (name -> shape; a stored-quantized weight counts by its rows): a shard of another model
-    /// is named before anything loads.
-    public static func preflight(folder: String, component: String, naming: MfluxNaming,
-                                 expected: [(String, [Int])]) throws(ModelError) {
-        let loader = try WeightLoader(folder: folder, component: component, naming: naming)
+    /// Checks, without reading data, that the checkpoint has the tensors in `expected` (name ->
+    /// shape; a stored-quantized weight counts by its rows): a shard of another model is named
+    /// before anything loads.
+    public func expect(_ expected: [(String, [Int])]) throws(ModelError) {
         for (name, shape) in expected {
-            guard let info = loader.source.info(name) else {
-                throw .checkpoint("\(loader.source.path): not this model's \(component): no tensor \(name)")
+            guard let info = source.info(name) else {
+                throw .checkpoint("\(source.path): not this model's \(component): no tensor \(name)")
             }
             let quantized = info.dtype == .uint32 && info.shape.first == shape.first
             guard info.shape == shape || quantized else {
-                throw .checkpoint("\(loader.source.path): not this model's \(component): \(name) is \(info.shape), expected \(shape)")
+                throw .checkpoint("\(source.path): not this model's \(component): \(name) is \(info.shape), expected \(shape)")
             }
         }
     }

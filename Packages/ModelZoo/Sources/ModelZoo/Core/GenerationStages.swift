@@ -84,8 +84,9 @@ public protocol TextToImageModel: GenerationStages {
     /// The weight components mflux saves, in its write order, with the names mflux gives their
     /// tensors (`mflux save`).
     static var mfluxComponents: [MfluxComponent] { get }
-    /// The LoRA adapters of the load options for the transformer, by layer name (nil: none).
-    func transformerLoRAs() throws(ModelError) -> LoRASet?
+    /// The LoRA adapters of the load options for the transformer, by layer name (nil: none),
+    /// read and matched when the folder opens.
+    var loraSet: LoRASet? { get }
     /// Opens a pipeline folder: checks `model_index.json` and reads every component's config
     /// (weights are loaded by the stages, with `options`).
     init(modelPath: String, options: LoadOptions) throws(ModelError)

@@ -51,6 +51,9 @@ public struct Flux2Klein: TextToImageModel {
     public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
     /// How the stages load weights (e.g. quantized).
     public let loadOptions: LoadOptions
+    /// The LoRA adapters of ``loadOptions`` for the transformer, read and matched when the folder
+    /// opens (nil: none).
+    public let loraSet: LoRASet?
 
     /// Distilled: ``distilledDefaults``; base: ``baseDefaults``.
     public var defaults: GenerationDefaults { isDistilled ? Self.distilledDefaults : Self.baseDefaults }
@@ -85,12 +88,13 @@ public struct Flux2Klein: TextToImageModel {
         }
         // Every checkpoint header and the LoRA files are checked now: a bad file fails before
         // anything loads.
-        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
+        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "vae"])
+        let transformer = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: Flux2Transformer2DModel.mfluxNaming)
         let t = transformerConfig
-        try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: Flux2Transformer2DModel.mfluxNaming,
-                                   expected: [("x_embedder.weight", [t.innerDim, t.inChannels]), ("proj_out.weight", [t.outputChannels, t.innerDim]),
-                                              ("context_embedder.weight", [t.innerDim, t.jointAttentionDim])])
-        _ = try transformerLoRAs()
+        try transformer.expect([("x_embedder.weight", [t.innerDim, t.inChannels]), ("proj_out.weight", [t.outputChannels, t.innerDim]),
+                                ("context_embedder.weight", [t.innerDim, t.jointAttentionDim])])
+        loraSet = try LoRASet.load(options.loras) { [t] file, ctx throws(ModelError) in try Self.loraLayers(file, config: t, context: ctx) }
+        try loraSet?.check(against: transformer.linearModules())
         guard schedulerConfig.useDynamicShifting else {
             throw .invalidConfig("\(modelPath): the klein pipeline needs use_dynamic_shifting in the scheduler config")
         }
@@ -121,7 +125,7 @@ public struct Flux2Klein: TextToImageModel {
 
     public func loadDenoiser() throws(ModelError) -> Flux2Transformer2DModel {
         try Flux2Transformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
-                                    loras: try transformerLoRAs())
+                                    loras: loraSet)
     }
 
     public func loadDecoder() throws(ModelError) -> AutoencoderKL {
@@ -147,18 +151,6 @@ public struct Flux2Klein: TextToImageModel {
 
     public func predictor(_ request: GenerationRequest, conditioning: Conditioning, denoiser: Flux2Transformer2DModel) throws(ModelError) -> Flux2Predictor {
         try predictor(request, conditioning: conditioning, denoiser: denoiser, references: nil)
-    }
-
-    /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none), checked against its
-    /// linear layers.
-    public func transformerLoRAs() throws(ModelError) -> LoRASet? {
-        guard !loadOptions.loras.isEmpty else { return nil }
-        let set = try LoRASet.load(loadOptions.loras) { [transformerConfig] file, ctx throws(ModelError) in
-            try Self.loraLayers(file, config: transformerConfig, context: ctx)
-        }
-        try set?.check(against: try WeightLoader(folder: modelPath + "/transformer", component: "transformer",
-                                                 naming: Flux2Transformer2DModel.mfluxNaming).linearModules())
-        return set
     }
 
     /// klein takes reference images (editing, ``Flux2ReferenceImages``).

@@ -45,6 +45,9 @@ public struct ZImageTurbo: TextToImageModel {
     public let schedulerConfig: FlowMatchEulerDiscreteSchedulerConfig
     /// How the stages load weights (e.g. quantized).
     public let loadOptions: LoadOptions
+    /// The LoRA adapters of ``loadOptions`` for the transformer, read and matched when the folder
+    /// opens (nil: none).
+    public let loraSet: LoRASet?
 
     /// Z-Image-Turbo's defaults (``turboDefaults``) for every Z-Image folder.
     public var defaults: GenerationDefaults { Self.turboDefaults }
@@ -70,12 +73,14 @@ public struct ZImageTurbo: TextToImageModel {
         }
         // Every checkpoint header and the LoRA files are checked now: a bad file fails before
         // anything loads.
-        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "transformer", "vae"])
+        try WeightLoader.preflight(modelPath: modelPath, components: ["text_encoder", "vae"])
+        let transformer = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming)
         let t = transformerConfig
-        try WeightLoader.preflight(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming,
-                                   expected: [("x_pad_token", [1, t.dim]), ("cap_embedder.0.weight", [t.capFeatDim]),
-                                              ("layers.\(t.nLayers - 1).attention.to_q.weight", [t.dim, t.dim])])
-        _ = try transformerLoRAs()
+        try transformer.expect([("x_pad_token", [1, t.dim]), ("cap_embedder.0.weight", [t.capFeatDim]),
+                                ("layers.\(t.nLayers - 1).attention.to_q.weight", [t.dim, t.dim])])
+        let modules = transformer.linearModules()
+        loraSet = try LoRASet.load(options.loras) { file, ctx throws(ModelError) in try Self.loraLayers(file, modules: modules, context: ctx) }
+        try loraSet?.check(against: modules)
         guard vaeConfig.latentChannels == transformerConfig.inChannels else {
             throw .invalidConfig("\(modelPath): VAE latent_channels \(vaeConfig.latentChannels) != transformer in_channels \(transformerConfig.inChannels)")
         }
@@ -103,7 +108,7 @@ public struct ZImageTurbo: TextToImageModel {
 
     public func loadDenoiser() throws(ModelError) -> ZImageTransformer2DModel {
         try ZImageTransformer2DModel(folder: modelPath + "/transformer", config: transformerConfig, quantization: loadOptions.quantization,
-                                     loras: try transformerLoRAs())
+                                     loras: loraSet)
     }
 
     public func loadDecoder() throws(ModelError) -> ZImageImageDecoder {
@@ -114,16 +119,6 @@ public struct ZImageTurbo: TextToImageModel {
     public func initialLatents(_ request: GenerationRequest, context ctx: ComputeContext) throws(ModelError) -> Tensor {
         var generator = TorchGenerator(seed: request.seed)
         return generator.randn(latentShape(request))
-    }
-
-    /// The LoRA adapters of ``loadOptions`` for the transformer (nil: none).
-    public func transformerLoRAs() throws(ModelError) -> LoRASet? {
-        guard !loadOptions.loras.isEmpty else { return nil }
-        let modules = try WeightLoader(folder: modelPath + "/transformer", component: "transformer", naming: ZImageTransformer2DModel.mfluxNaming)
-            .linearModules()
-        let set = try LoRASet.load(loadOptions.loras) { file, ctx throws(ModelError) in try Self.loraLayers(file, modules: modules, context: ctx) }
-        try set?.check(against: modules)
-        return set
     }
 
     /// Z-Image takes an input image (image to image).
