@@ -110,62 +110,55 @@ public enum Resample {
         }
         let horizontal = coefficients(inSize: image.width, outSize: width, filter: filter)
         var vertical = coefficients(inSize: image.height, outSize: height, filter: filter)
-        let half = Int64(1) << (precisionBits - 1)
-        var src = image.pixels, srcWidth = image.width, srcHeight = image.height
+        var src = image.pixels, rows = image.height
         if width != image.width {
             // Only the rows the vertical pass reads.
-            let first = vertical.bounds[0].start
-            let last = vertical.bounds[height - 1].start + vertical.bounds[height - 1].count
+            var first = 0
             if height != image.height {
+                first = vertical.bounds[0].start
+                rows = vertical.bounds[height - 1].start + vertical.bounds[height - 1].count - first
                 for i in 0..<height { vertical.bounds[i].start -= first }
             }
-            let rows = height != image.height ? (first, last) : (0, image.height)
-            var out = [UInt8](repeating: 0, count: (rows.1 - rows.0) * width * 3)
-            for yy in 0..<(rows.1 - rows.0) {
-                let rowBase = (yy + rows.0) * srcWidth * 3
-                for xx in 0..<width {
-                    let (start, count) = horizontal.bounds[xx]
-                    var s0 = half, s1 = half, s2 = half
-                    for x in 0..<count {
-                        let w = Int64(horizontal.weights[xx * horizontal.ksize + x])
-                        let p = rowBase + (x + start) * 3
-                        s0 += Int64(src[p]) * w
-                        s1 += Int64(src[p + 1]) * w
-                        s2 += Int64(src[p + 2]) * w
-                    }
-                    let o = (yy * width + xx) * 3
-                    out[o] = clip8(s0)
-                    out[o + 1] = clip8(s1)
-                    out[o + 2] = clip8(s2)
-                }
-            }
-            src = out
-            srcWidth = width
-            srcHeight = rows.1 - rows.0
+            // Along a row: taps 3 bytes apart; rows `image.width·3` apart.
+            src = convolve(src, horizontal, outputs: width, lines: rows, lineOffset: first * image.width * 3,
+                           inLine: image.width * 3, inTap: 3, outLine: width * 3, outStep: 3)
         }
         if height != image.height {
-            var out = [UInt8](repeating: 0, count: height * width * 3)
-            for yy in 0..<height {
-                let (start, count) = vertical.bounds[yy]
-                for xx in 0..<width {
-                    var s0 = half, s1 = half, s2 = half
-                    for y in 0..<count {
-                        let w = Int64(vertical.weights[yy * vertical.ksize + y])
-                        let p = ((y + start) * srcWidth + xx) * 3
-                        s0 += Int64(src[p]) * w
-                        s1 += Int64(src[p + 1]) * w
-                        s2 += Int64(src[p + 2]) * w
-                    }
-                    let o = (yy * width + xx) * 3
-                    out[o] = clip8(s0)
-                    out[o + 1] = clip8(s1)
-                    out[o + 2] = clip8(s2)
-                }
-            }
-            src = out
-            srcHeight = height
+            // Along a column: taps a row apart; columns 3 bytes apart.
+            src = convolve(src, vertical, outputs: height, lines: width, lineOffset: 0,
+                           inLine: 3, inTap: width * 3, outLine: 3, outStep: width * 3)
+            rows = height
         }
-        precondition(srcHeight == height && srcWidth == width)
+        precondition(rows == height && src.count == width * height * 3)
         return try RGBImage(width: width, height: height, pixels: src)
+    }
+
+    /// One separable pass: for each of `lines` lines and each of `outputs` positions, the
+    /// fixed-point weighted sum of the taps `coefficients` selects (RGB, rounded and clipped to
+    /// uint8 as Pillow's 8-bit pass does). Input byte of (line, tap): `lineOffset + line·inLine +
+    /// tap·inTap`; output byte of (line, position): `line·outLine + position·outStep`.
+    static func convolve(_ src: [UInt8], _ c: Coefficients, outputs: Int, lines: Int, lineOffset: Int,
+                         inLine: Int, inTap: Int, outLine: Int, outStep: Int) -> [UInt8] {
+        let half = Int64(1) << (precisionBits - 1)
+        var out = [UInt8](repeating: 0, count: outputs * lines * 3)
+        for line in 0..<lines {
+            let base = lineOffset + line * inLine
+            for o in 0..<outputs {
+                let (start, count) = c.bounds[o]
+                var s0 = half, s1 = half, s2 = half
+                for t in 0..<count {
+                    let w = Int64(c.weights[o * c.ksize + t])
+                    let p = base + (t + start) * inTap
+                    s0 += Int64(src[p]) * w
+                    s1 += Int64(src[p + 1]) * w
+                    s2 += Int64(src[p + 2]) * w
+                }
+                let d = line * outLine + o * outStep
+                out[d] = clip8(s0)
+                out[d + 1] = clip8(s1)
+                out[d + 2] = clip8(s2)
+            }
+        }
+        return out
     }
 }
