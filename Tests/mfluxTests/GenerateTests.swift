@@ -43,19 +43,7 @@ final class GenerateTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), out)
             let (image, text) = try PNG.read(out)
-            let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
-            PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
-            XCTAssertEqual(image.pixels.count, expected.count, name)
-            var close = 0, worst = 0
-            for (a, b) in zip(image.pixels, expected) {
-                let d = abs(Int(a) - Int(b))
-                if d <= 1 { close += 1 }
-                worst = max(worst, d)
-            }
-            let frac = Double(close) / Double(expected.count)
-            XCTAssertGreaterThanOrEqual(frac, 0.99, "\(name): \(frac) within 1 level")
-            XCTAssertLessThanOrEqual(worst, 3, "\(name): max difference \(worst)")
-            print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(worst)")
+            try assertMatchesReference(name, image)
             XCTAssertEqual(text.first { $0.key == "seed" }?.value, "\(m["seed"] as! Int)")
             checked += 1
         }
@@ -79,13 +67,7 @@ final class GenerateTests: XCTestCase {
                                          "--output", out], currentDirectory: dir)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             let image = try PNG.read(out).image
-            let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
-            XCTAssertEqual(image.pixels.count, expected.count, name)
-            let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
-            let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(max(1, diffs.count))
-            XCTAssertGreaterThanOrEqual(frac, 0.99, name)
-            XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3, name)
-            print("measured \(name) mflux generate --model demo: \(frac) within 1 level, max difference \(diffs.max() ?? -1)")
+            try assertMatchesReference(name, image)
             checked += 1
         }
         XCTAssertEqual(checked, cases.count)

@@ -29,13 +29,7 @@ final class ImageToImageTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let (image, text) = try PNG.read(out)
         XCTAssertEqual([image.width, image.height], [m["width"] as! Int, m["height"] as! Int])
-        let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
-        PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
-        let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
-        let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
-        print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")
-        XCTAssertGreaterThanOrEqual(frac, 0.99)
-        XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3)
+        try assertMatchesReference(name, image)
         XCTAssertEqual(text.first { $0.key == "image_strength" }?.value, "0.4")
         XCTAssertTrue(text.first { $0.key == "image_path" }?.value.hasSuffix("input.png") ?? false)
     }
@@ -53,13 +47,7 @@ final class ImageToImageTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let (image, text) = try PNG.read(out)
         XCTAssertEqual([image.width, image.height], [m["width"] as! Int, m["height"] as! Int])
-        let expected = try SafetensorsFile(path: "\(Self.exports)/\(name)/tensors.safetensors").tensor("image.uint8").scalars(as: UInt8.self)
-        PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
-        let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
-        let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(expected.count)
-        print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? 0)")
-        XCTAssertGreaterThanOrEqual(frac, 0.99)
-        XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3)
+        try assertMatchesReference(name, image)
         XCTAssertEqual(text.first { $0.key == "image_paths" }?.value.split(separator: "\n").count, 2)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ImageIO
+import SafetensorsIO
 import TensorKit
 
 /// Runs the built `mflux` executable (never through the package manager's run command, which
@@ -161,4 +162,19 @@ enum PreservedOutput {
         }
         try? PNG.write(try RGBImage(width: 3 * width, height: height, pixels: side), to: base + ".compare.png", policy: .replace)
     }
+}
+
+/// The image policy against a reference case's `image.uint8`: at least 99 % of values within 1
+/// level and none more than 3 apart; keeps the image when ``PreservedOutput`` is on and prints
+/// the measured figures.
+func assertMatchesReference(_ name: String, _ image: RGBImage, file: StaticString = #filePath, line: UInt = #line) throws {
+    let expected = try SafetensorsFile(path: "\(MFluxBinary.repositoryRoot)/ReferenceExports/\(name)/tensors.safetensors")
+        .tensor("image.uint8").scalars(as: UInt8.self)
+    PreservedOutput.keep(name, width: image.width, height: image.height, ours: image.pixels, reference: expected)
+    XCTAssertEqual(image.pixels.count, expected.count, name, file: file, line: line)
+    let diffs = zip(image.pixels, expected).map { abs(Int($0) - Int($1)) }
+    let frac = Double(diffs.filter { $0 <= 1 }.count) / Double(max(expected.count, 1))
+    print("measured \(name) mflux generate: \(frac) within 1 level, max difference \(diffs.max() ?? -1)")
+    XCTAssertGreaterThanOrEqual(frac, 0.99, "\(name): \(frac) within 1 level", file: file, line: line)
+    XCTAssertLessThanOrEqual(diffs.max() ?? 99, 3, "\(name): max difference", file: file, line: line)
 }
