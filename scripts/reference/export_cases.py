@@ -299,17 +299,10 @@ IMG2IMG_SEMANTICS = {
 }
 
 
-def run_klein(folder, case):
-    from diffusers import Flux2KleinPipeline
-
-    pipe = Flux2KleinPipeline.from_pretrained(folder, torch_dtype=torch.float32)
-    pipe.set_progress_bar_config(disable=True)
-    # A negative prompt replaces the pipeline's "" through negative_prompt_embeds (encoded before
-    # the hooks, so that the recorded encoder calls stay prompt first, then the pipeline's own).
-    negative = None
-    if case.get("negative_prompt"):
-        negative, _ = pipe.encode_prompt(prompt=case["negative_prompt"], device="cpu", num_images_per_prompt=1)
-    rec = Recorder()
+def _hook_klein_prompt_and_noise(pipe, rec, record_size=False):
+    """klein's text encoder layers, prompt embeddings (+ negative), text ids, the drawn noise
+    (unpacked to [1, 128, h, w]), the packed latents and their ids; `record_size` also keeps the
+    height/width prepare_latents received in the manifest (editing cases)."""
     _text_encoder_hook(pipe, rec, [9, 18, 27])
     encode = pipe.encode_prompt
 
@@ -331,9 +324,25 @@ def run_klein(folder, case):
         rec.put("noise", packed.permute(0, 2, 1).reshape(b, c, lh, lw))
         rec.put("latents.packed", packed)
         rec.put("latent_ids", ids)
+        if record_size:
+            rec.manifest["prepare_latents_height_width"] = [int(kw["height"]), int(kw["width"])]
         return packed, ids
 
     pipe.prepare_latents = prepare_wrapper
+
+
+def run_klein(folder, case):
+    from diffusers import Flux2KleinPipeline
+
+    pipe = Flux2KleinPipeline.from_pretrained(folder, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    # A negative prompt replaces the pipeline's "" through negative_prompt_embeds (encoded before
+    # the hooks, so that the recorded encoder calls stay prompt first, then the pipeline's own).
+    negative = None
+    if case.get("negative_prompt"):
+        negative, _ = pipe.encode_prompt(prompt=case["negative_prompt"], device="cpu", num_images_per_prompt=1)
+    rec = Recorder()
+    _hook_klein_prompt_and_noise(pipe, rec)
 
     def transformer_hook(module, args, kwargs, output):
         i = rec.step

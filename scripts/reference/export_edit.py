@@ -48,31 +48,7 @@ def run_klein_edit(folder, case):
     pipe = Flux2KleinPipeline.from_pretrained(folder, torch_dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
     rec = ex.Recorder()
-    ex._text_encoder_hook(pipe, rec, [9, 18, 27])
-    encode = pipe.encode_prompt
-
-    def encode_wrapper(*a, **kw):
-        embeds, text_ids = encode(*a, **kw)
-        prefix = "" if "prompt_embeds" not in rec.t else "negative_"
-        rec.put(prefix + "prompt_embeds", embeds)
-        rec.put(prefix + "text_ids", text_ids)
-        return embeds, text_ids
-
-    pipe.encode_prompt = encode_wrapper
-    prepare = pipe.prepare_latents
-
-    def prepare_wrapper(*a, **kw):
-        packed, ids = prepare(*a, **kw)
-        b, hw, c = packed.shape
-        lh = 2 * (int(kw["height"]) // (pipe.vae_scale_factor * 2)) // 2
-        lw = 2 * (int(kw["width"]) // (pipe.vae_scale_factor * 2)) // 2
-        rec.put("noise", packed.permute(0, 2, 1).reshape(b, c, lh, lw))
-        rec.put("latents.packed", packed)
-        rec.put("latent_ids", ids)
-        rec.manifest["prepare_latents_height_width"] = [int(kw["height"]), int(kw["width"])]
-        return packed, ids
-
-    pipe.prepare_latents = prepare_wrapper
+    ex._hook_klein_prompt_and_noise(pipe, rec, record_size=True)
 
     # The reference path, in call order. Each reference image goes through check_image_input (all
     # of them first), then (per image) the optional area resize, the center crop, preprocess; then
