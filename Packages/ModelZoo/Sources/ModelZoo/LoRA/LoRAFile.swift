@@ -78,11 +78,10 @@ public struct LoRAFile {
             throw .invalidInput("LoRA alpha must be one finite number for a rank-\(down.shape.first ?? 0) layer, got \(alpha.dtype.safetensorsName) \(alpha.shape)")
         }
         let rank = down.shape[0]
-        var s = Double(alpha.floats(context: ctx)[0]) / Double(rank)
-        if scaleInFileDType {
-            let a = alpha.floats(context: ctx)[0] / Float(rank)
-            s = Double(Tensor(shape: [], floats: [a]).converted(to: alpha.dtype, context: ctx).floats(context: ctx)[0])
-        }
+        // Python divides the alpha as a number; kohya's fused path divides the tensor (file dtype).
+        let s = scaleInFileDType
+            ? Double(Tensor(shape: [], floats: [a / Float(rank)]).converted(to: alpha.dtype, context: ctx).floats(context: ctx)[0])
+            : Double(a) / Double(rank)
         var sDown = s, sUp = 1.0
         // Only a positive scale is split (diffusers' loop never ends for 0 or a negative alpha).
         while s > 0, s.isFinite, sDown * 2 < sUp {
