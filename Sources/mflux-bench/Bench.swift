@@ -15,6 +15,7 @@ import Glibc
 ///   mflux-bench gemm-bf16 [N] [repeats]       TensorKit linear with a bf16 weight
 ///   mflux-bench attention [S] [heads] [dim]   tiled attention (default 4096 tokens, 30 heads, 128)
 ///   mflux-bench conv [H] [W] [Cin] [Cout]     3x3 conv (default 256x256, 512 -> 512)
+///   mflux-bench vae-ops [size]                  each operation of the VAE decoder at SIZE², timed alone
 ///   mflux-bench zimage-ops [tokens]             each primitive of a full-width Z-Image block, timed alone
 ///   mflux-bench klein-ops [img] [txt]           each primitive of FLUX.2-klein-4B's blocks, timed alone
 ///   mflux-bench klein-step [img] [txt] [double] [single]   FLUX.2-klein-4B transformer, random bf16 weights
@@ -152,6 +153,8 @@ struct Bench {
             let gflops: Double = flops / t / 1e9
             print(String(format: "conv %dx%d %d->%d best=%.3fs gflops=%.1f workspace=%.1fMiB (whole-image im2col %.0fMiB)",
                          hh, ww, cin, cout, t, gflops, wsMiB, wholeMiB))
+        case "vae-ops":
+            try vaeOps(args, ctx)
         case "zimage-block":
             try zimageBlock(args, ctx)
         case "zimage-ops":

@@ -22,7 +22,30 @@ static inline uint16_t f32_to_bf16_1(float f) {
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+TK_BF16_ATTR
+static void pack_a_avx512(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
+    // 32 values per step with vcvtne2ps2bf16 (round to nearest even, as f32_to_bf16_1 for every
+    // normal value, infinity and NaN), the tail masked.
+    for (size_t r = 0; r < rows; r++) {
+        const float *src = a + r * lda;
+        uint16_t *d = dst + r * kp;
+        size_t i = 0;
+        for (; i + 32 <= k; i += 32) {
+            __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
+            _mm512_storeu_si512((void *)(d + i), (__m512i)h);
+        }
+        for (; i < k; i += 16) {
+            size_t cnt = k - i < 16 ? k - i : 16;
+            __mmask16 m = (__mmask16)((1u << cnt) - 1);
+            __m256i h = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+            _mm256_mask_storeu_epi16((void *)(d + i), m, h);
+        }
+        for (i = k; i < kp; i++) d[i] = 0;
+    }
+}
+
 void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
+    if (tk_bf16_gemm_supported()) { pack_a_avx512(a, lda, rows, k, kp, dst); return; }
     for (size_t r = 0; r < rows; r++) {
         const float *src = a + r * lda;
         uint16_t *d = dst + r * kp;
@@ -57,13 +80,67 @@ void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k
     }
 }
 
+// Transposes a 16 x 16 block of 32-bit values held as 16 rows (r[i] = row i) into columns.
+TK_BF16_ATTR
+static inline void transpose_16x16_epi32(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    // r[4b + q] holds, per 128-bit lane l, rows 4b..4b+3 of column 4l + q.
+    for (int b = 0; b < 4; b += 2)
+        for (int q = 0; q < 4; q++) {
+            t[4 * b + q] = _mm512_shuffle_i32x4(r[4 * b + q], r[4 * b + 4 + q], 0x88);
+            t[4 * b + 4 + q] = _mm512_shuffle_i32x4(r[4 * b + q], r[4 * b + 4 + q], 0xdd);
+        }
+    for (int q = 0; q < 8; q++) {
+        r[q] = _mm512_shuffle_i32x4(t[q], t[8 + q], 0x88);
+        r[8 + q] = _mm512_shuffle_i32x4(t[q], t[8 + q], 0xdd);
+    }
+}
+
+TK_BF16_ATTR
+static void pack_b_avx512(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t k, size_t p_end, uint16_t *dst) {
+    // Full tiles (16 rows of W present): 16 k-pairs of 16 rows at a time, each row's pairs read as
+    // 16 32-bit values (bf16 as stored, or 32 floats rounded with vcvtne2ps2bf16), transposed.
+    (void)k;
+    const uint16_t *wb = (const uint16_t *)w;
+    const float *wf = (const float *)w;
+    for (size_t p0 = 0; p0 + 16 <= p_end; p0 += 16) {
+        __m512i r[16];
+        for (int j = 0; j < 16; j++) {
+            size_t row = n0 + (size_t)j;
+            if (w_is_f32) {
+                const float *src = wf + row * ldw + 2 * p0;
+                r[j] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + 16), _mm512_loadu_ps(src));
+            } else {
+                r[j] = _mm512_loadu_si512((const void *)(wb + row * ldw + 2 * p0));
+            }
+        }
+        transpose_16x16_epi32(r);
+        for (int q = 0; q < 16; q++) _mm512_storeu_si512((void *)(dst + (p0 + (size_t)q) * 32), r[q]);
+    }
+}
+
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) {
     // dst: one 16-column tile, [kp/2][16][2]: element (p, j, e) = W[n0 + j, 2p + e] (0 past n or k).
     const uint16_t *wb = (const uint16_t *)w;
     const float *wf = (const float *)w;
+    size_t p_vec = 0;
+    if (n0 + 16 <= n && tk_bf16_gemm_supported()) {
+        p_vec = k / 32 * 16;  // whole pairs inside K, in blocks of 16
+        pack_b_avx512(w, w_is_f32, ldw, n0, k, p_vec, dst);
+    }
     for (size_t j = 0; j < 16; j++) {
         size_t row = n0 + j;
-        for (size_t p = 0; p < kp / 2; p++) {
+        for (size_t p = p_vec; p < kp / 2; p++) {
             for (size_t e = 0; e < 2; e++) {
                 size_t col = 2 * p + e;
                 uint16_t v = 0;

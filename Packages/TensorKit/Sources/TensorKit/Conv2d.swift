@@ -16,6 +16,17 @@ extension ComputeContext {
         return max(1, min(outHeight, conv2dBandBytes / rowBytes))
     }
 
+    /// Output rows per band of a convolution over `images` images: at most `maxRows`, and the
+    /// bands (`images` x bands work items) a multiple of the worker count where the image has
+    /// enough rows, so that no worker waits on a lone last band.
+    public func conv2dBalancedRows(maxRows: Int, outHeight: Int, images: Int) -> Int {
+        let workers = max(1, threadCount), count = max(1, images)
+        var bands = max((outHeight + maxRows - 1) / maxRows, (workers + count - 1) / count)
+        bands = ((bands * count + workers - 1) / workers * workers + count - 1) / count
+        bands = min(max(1, outHeight), bands)
+        return max(1, (outHeight + bands - 1) / bands)
+    }
+
     /// Workspace bound of ``conv2d(_:weight:bias:stride:padding:)`` in bytes, independent of the
     /// image height: one im2col band per worker (`rows x outWidth x channels·kh·kw` floats, at
     /// most ``conv2dBandBytes`` unless a single output row is larger) plus a float32 copy of the
@@ -25,10 +36,11 @@ extension ComputeContext {
     public func conv2dWorkspaceBytes(channels: Int, outChannels: Int, kh: Int, kw: Int, stride: Int,
                                      outWidth: Int, outHeight: Int, weightDType: DType) -> Int {
         if precision == .bf16 && (weightDType == .bfloat16 || weightDType == .float32) {
-            let kp = (channels * kh * kw + 1) & ~1
+            let c2 = (channels + 1) / 2, kp = (kh * kw * c2 * 2 + 31) / 32 * 32
             let rows = ComputeContext.conv2dBandRows(channels: channels, kh: kh, kw: kw, outWidth: outWidth, outHeight: outHeight)
             let pixels = rows * outWidth, tilesPixels = (pixels + 15) / 16 * 16
-            return (outChannels + 7) / 8 * 8 * kp * 2 + threadCount * (pixels * channels * kh * kw * 4 + tilesPixels * kp * 2)
+            let inRows = (rows - 1) * stride + kh, paddedWidth = outWidth * stride + kw
+            return (outChannels + 31) / 32 * 32 * kp * 2 + threadCount * (c2 * inRows * paddedWidth * 4 + tilesPixels * kp * 2)
         }
         let weightBytes = weightDType == .float32 ? 0 : outChannels * channels * kh * kw * 4
         if kh == 1 && kw == 1 && stride == 1 { return weightBytes }
@@ -95,7 +107,8 @@ extension ComputeContext {
                 }
                 return
             }
-            let rows = ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh)
+            let rows = conv2dBalancedRows(
+                maxRows: ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh), outHeight: oh, images: n)
             let bands = (oh + rows - 1) / rows
             parallelChunks(n * bands) { _, range in
                 let col = workspaces.take(Float.self, rows * ow * kdim)
@@ -115,25 +128,23 @@ extension ComputeContext {
     }
 
     /// ``conv2d(_:weight:bias:stride:padding:)`` with bf16 products (fp32 accumulation): the weight
-    /// `[O, C·kh·kw]` is the bf16 GEMM's left operand (packed once), each band's im2col `[C·kh·kw,
-    /// pixels]` its right operand (packed per band, 16 pixels a tile), and the products accumulate
-    /// straight into the NCHW output, which holds the bias.
+    /// `[O, C·kh·kw]` is the bf16 GEMM's left operand (packed once, K ordered tap by tap, channels
+    /// in pairs), and per band of output rows the input rows it reads are rounded to bf16 channel
+    /// pairs once, from which each 16-pixel tile of the right operand is copied (64 bytes per tap
+    /// and channel pair; no float32 im2col). The products accumulate straight into the NCHW
+    /// output, which holds the bias.
     func conv2dBF16(_ xf: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Padding2d, oh: Int, ow: Int) -> Tensor {
         let (n, c, h, w) = (xf.shape[0], xf.shape[1], xf.shape[2], xf.shape[3])
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         // AMX tiles take 32 output channels x 32 k at a time (the weight padded with zeros to that).
         let amx = usesAMX && o >= 32
-        let kdim = c * kh * kw, plane = oh * ow
-        let kp = amx ? (kdim + 31) / 32 * 32 : (kdim + 1) & ~1, mp = amx ? (o + 31) / 32 * 32 : (o + 7) / 8 * 8
+        let c2 = (c + 1) / 2, taps = kh * kw, plane = oh * ow
+        let kp = amx ? (taps * c2 * 2 + 31) / 32 * 32 : taps * c2 * 2, mp = amx ? (o + 31) / 32 * 32 : (o + 7) / 8 * 8
         let pa = workspaces.take(UInt16.self, mp * kp)
         defer { workspaces.give(pa, mp * kp) }
-        pa.initialize(repeating: 0, count: mp * kp)
+        if mp > o { (pa + o * kp).initialize(repeating: 0, count: (mp - o) * kp) }
         withExtendedLifetime(weight) {
-            if weight.dtype == .bfloat16 {
-                tk_bf16_pack_a_bf16(weight.rawPointer.assumingMemoryBound(to: UInt16.self), kdim, o, kdim, kp, pa)
-            } else {
-                tk_bf16_pack_a(weight.rawPointer.assumingMemoryBound(to: Float.self), kdim, o, kdim, kp, pa)
-            }
+            tk_bf16_conv_pack_weight(weight.rawPointer, weight.dtype == .float32 ? 1 : 0, o, c, taps, kp, pa)
         }
         var out = Tensor(uninitialized: [n, o, oh, ow], dtype: .float32)
         let op = UncheckedSendable(out.mutableFloatPointer())
@@ -145,21 +156,26 @@ extension ComputeContext {
                 for i in 0..<plane { dst[i] = v }
             }
         }
-        let rows = ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh)
+        let rows = conv2dBalancedRows(
+            maxRows: ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh), outHeight: oh, images: n)
         let bands = (oh + rows - 1) / rows
+        // Padded input columns the band reads (at least the padded width, so the padding is zero).
+        let wp = max(w + padding.left + padding.right, (ow - 1) * stride + kw)
         let paBox = UncheckedSendable(UnsafePointer(pa))
         withExtendedLifetime((xf, bf)) {
             let xp = UncheckedSendable(xf.floatPointer)
             parallelChunks(n * bands) { _, range in
-                let maxP = rows * ow, maxTiles = (maxP + 15) / 16
-                let col = workspaces.take(Float.self, maxP * kdim)
+                let maxIn = (rows - 1) * stride + kh, maxTiles = (rows * ow + 15) / 16
+                let xi = workspaces.take(UInt16.self, c2 * maxIn * wp * 2)
                 let pb = workspaces.take(UInt16.self, maxTiles * 16 * kp)
-                defer { workspaces.give(col, maxP * kdim); workspaces.give(pb, maxTiles * 16 * kp) }
+                defer { workspaces.give(xi, c2 * maxIn * wp * 2); workspaces.give(pb, maxTiles * 16 * kp) }
                 for item in range {
                     let s = item / bands, band = item % bands
                     let oy0 = band * rows, nr = min(rows, oh - oy0), p = nr * ow, tiles = (p + 15) / 16
-                    tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left, ow, oy0, nr, col)
-                    for t in 0..<tiles { tk_bf16_pack_b_kn(col, p, t * 16, p, kdim, kp, pb + t * 16 * kp) }
+                    let inRows = (nr - 1) * stride + kh
+                    tk_bf16_conv_band_input(xp.value + s * c * h * w, c, h, w, padding.top, padding.left,
+                                            oy0 * stride, inRows, wp, xi)
+                    tk_bf16_conv_pack_tiles(xi, c2, inRows, wp, kh, kw, stride, ow, p, kp, 0, tiles, pb)
                     tk_bf16_gemm_tiles(paBox.value, mp, o, kp, pb, 0, tiles, p, op.value + s * o * plane + oy0 * ow, plane,
                                        ComputeContext.bf16KBlock, 1, amx ? 1 : 0)
                 }

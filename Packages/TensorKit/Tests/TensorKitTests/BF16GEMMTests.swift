@@ -69,19 +69,26 @@ final class BF16GEMMTests: XCTestCase {
         }
         let ctx = try ComputeContext(precision: .bf16)
         var checked = 0
-        for (c, o, h, w, k, stride, pad) in [(5, 6, 9, 7, 3, 1, 1), (3, 17, 8, 8, 3, 2, 1), (4, 8, 6, 5, 1, 1, 0), (16, 40, 20, 11, 3, 1, 1)] {
+        // Odd channel counts, stride 2, 1x1, asymmetric padding, rows narrower than a 16-pixel tile,
+        // tiles that cross rows and whole-row tiles (width >= 16), a float32 weight.
+        let sym = Padding2d.symmetric(1), asym = Padding2d(top: 0, bottom: 1, left: 0, right: 1)
+        let cases: [(Int, Int, Int, Int, Int, Int, Padding2d, Bool)] = [
+            (5, 6, 9, 7, 3, 1, sym, false), (3, 17, 8, 8, 3, 2, sym, false), (4, 8, 6, 5, 1, 1, .symmetric(0), false),
+            (16, 40, 20, 11, 3, 1, sym, false), (7, 9, 5, 37, 3, 1, sym, false), (6, 33, 12, 40, 3, 2, asym, false),
+            (8, 16, 4, 48, 3, 1, sym, true)]
+        for (c, o, h, w, k, stride, padding, f32Weight) in cases {
             let xs = values(c * h * w, seed: UInt64(c * 7 + h)), ws = values(o * c * k * k, seed: UInt64(o * 3 + k)), bs = values(o, seed: 5)
-            let weight = Tensor(shape: [o, c, k, k], floats: ws).converted(to: .bfloat16, context: ctx)
+            let weight = f32Weight ? Tensor(shape: [o, c, k, k], floats: ws) : Tensor(shape: [o, c, k, k], floats: ws).converted(to: .bfloat16, context: ctx)
             let y = ctx.conv2d(Tensor(shape: [1, c, h, w], floats: xs), weight: weight, bias: Tensor(shape: [o], floats: bs),
-                               stride: stride, padding: .symmetric(pad))
-            let oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1
+                               stride: stride, padding: padding)
+            let oh = (h + padding.top + padding.bottom - k) / stride + 1, ow = (w + padding.left + padding.right - k) / stride + 1
             XCTAssertEqual(y.shape, [1, o, oh, ow])
             let yv = y.floats(context: ctx)
             var worst = 0.0, scale = 0.0
             for oc in 0..<o { for oy in 0..<oh { for ox in 0..<ow {
                 var ref = Double(bs[oc])
                 for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
-                    let iy = oy * stride + ky - pad, ix = ox * stride + kx - pad
+                    let iy = oy * stride + ky - padding.top, ix = ox * stride + kx - padding.left
                     if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
                     ref += Double(bf16(xs[(ic * h + iy) * w + ix])) * Double(bf16(ws[((oc * c + ic) * k + ky) * k + kx]))
                 } } }
@@ -91,7 +98,7 @@ final class BF16GEMMTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst / scale, 2e-6, "conv \(c)->\(o) \(h)x\(w) k\(k) s\(stride)")
             checked += 1
         }
-        XCTAssertEqual(checked, 4)
+        XCTAssertEqual(checked, cases.count)
     }
 
     /// Attention with bf16 products (Q, K, V and the probabilities rounded to bf16, fp32 softmax and

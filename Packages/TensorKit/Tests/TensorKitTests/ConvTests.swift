@@ -35,7 +35,7 @@ final class ConvTests: XCTestCase {
         let c = 64, w = 96
         let rows = ComputeContext.conv2dBandRows(channels: c, kh: 3, kw: 3, outWidth: w, outHeight: 4096)
         var peaks: [Int] = [], bounds: [Int] = []
-        for h in [3 * rows, 6 * rows] {
+        for h in [4 * rows, 8 * rows] {  // band counts the 2 workers share evenly: no rebalancing
             let ctx = try ComputeContext(threadCount: 2)
             let x = Tensor(shape: [1, c, h, w], floats: (0..<(c * h * w)).map { Float(($0 * 7919) % 1009) / 504 - 1 })
             let wt = Tensor(shape: [8, c, 3, 3], floats: (0..<(8 * c * 9)).map { Float(($0 * 31) % 97) / 97 - 0.5 })
@@ -56,7 +56,8 @@ final class ConvTests: XCTestCase {
     func testManyBandsMatchDirectComputation() throws {
         let ctx = try ComputeContext(threadCount: 2)
         let c = 64, h = 160, w = 160
-        let rows = ComputeContext.conv2dBandRows(channels: c, kh: 3, kw: 3, outWidth: w, outHeight: h)
+        let rows = ctx.conv2dBalancedRows(maxRows: ComputeContext.conv2dBandRows(channels: c, kh: 3, kw: 3, outWidth: w, outHeight: h),
+                                          outHeight: h, images: 1)
         XCTAssertLessThan(rows, h, "the test image must span several bands")
         let x = Tensor(shape: [1, c, h, w], floats: (0..<(c * h * w)).map { Float(($0 * 7919) % 1009) / 504 - 1 })
         let wt = Tensor(shape: [2, c, 3, 3], floats: (0..<(2 * c * 9)).map { Float(($0 * 31) % 97) / 97 - 0.5 })

@@ -21,6 +21,57 @@ static float bf16_value(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; m
 static size_t up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
+// The packers' definitions, element by element (round to nearest even), to compare the vector
+// packers with bit for bit.
+static uint16_t ref_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static int check_packers(void) {
+    static const size_t shapes[][2] = {{16, 32}, {40, 64}, {33, 70}, {16, 7}, {50, 1030}, {17, 96}};
+    int failures = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t n = shapes[s][0], k = shapes[s][1], kp = up(k, 32), ld = k + 3;
+        float *wf = malloc(n * ld * 4);
+        uint16_t *wb = malloc(n * ld * 2), *got = malloc(16 * kp * 2), *want = malloc(16 * kp * 2);
+        for (size_t i = 0; i < n * ld; i++) {
+            wf[i] = rnd() * 100;
+            if (i % 97 == 5) wf[i] = 1.0f + 1.0f / 256;  // a tie: rounds to even
+            wb[i] = ref_bf16(wf[i] * 0.5f);
+        }
+        for (int f32 = 0; f32 < 2; f32++) {
+            for (size_t n0 = 0; n0 < n; n0 += 16) {
+                for (size_t p = 0; p < kp / 2; p++)
+                    for (size_t j = 0; j < 16; j++)
+                        for (size_t e = 0; e < 2; e++) {
+                            size_t row = n0 + j, col = 2 * p + e;
+                            uint16_t v = 0;
+                            if (row < n && col < k) v = f32 ? ref_bf16(wf[row * ld + col]) : wb[row * ld + col];
+                            want[(p * 16 + j) * 2 + e] = v;
+                        }
+                memset(got, 0xff, 16 * kp * 2);
+                tk_bf16_pack_b(f32 ? (const void *)wf : (const void *)wb, f32, ld, n0, n, k, kp, got);
+                if (memcmp(got, want, 16 * kp * 2) != 0) { failures++; printf("pack_b n=%zu k=%zu n0=%zu f32=%d FAIL\n", n, k, n0, f32); }
+            }
+        }
+        // A: rows of n x k floats rounded into stride kp.
+        uint16_t *pa = malloc(n * kp * 2);
+        memset(pa, 0xff, n * kp * 2);
+        tk_bf16_pack_a(wf, ld, n, k, kp, pa);
+        for (size_t r = 0; r < n; r++)
+            for (size_t i = 0; i < kp; i++) {
+                uint16_t v = i < k ? ref_bf16(wf[r * ld + i]) : 0;
+                if (pa[r * kp + i] != v) { failures++; printf("pack_a n=%zu k=%zu row %zu col %zu FAIL\n", n, k, r, i); r = n; break; }
+            }
+        free(pa); free(wf); free(wb); free(got); free(want);
+    }
+    printf("packers (bit for bit against the element-wise definition): %s\n", failures ? "FAIL" : "ok");
+    return failures;
+}
+
 // C = A W^T (+ C0 when accumulate) through one call of the tile kernel over all tiles.
 static void run(int amx, size_t m, size_t n, size_t k, const float *a, const uint16_t *w, float *c, int accumulate,
                 size_t kc) {
@@ -38,7 +89,7 @@ int main(void) {
     printf("AVX512-BF16 yes, AMX-BF16 %s\n", amx ? "yes" : "no (AMX cases run the AVX512-BF16 kernel)");
     static const size_t shapes[][3] = {{1, 16, 2}, {7, 33, 5}, {32, 32, 32}, {33, 47, 100}, {64, 96, 1030},
                                        {100, 50, 2050}, {128, 256, 3840}, {31, 64, 64}};
-    int failures = 0;
+    int failures = check_packers();
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         float *a = malloc(m * k * 4), *c0 = malloc(m * n * 4), *c = malloc(m * n * 4);

@@ -166,6 +166,22 @@ void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n
 /// with zero rows to mp); otherwise, and for a lone last tile, the AVX512-BF16 kernel.
 void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, const uint16_t *pb, size_t tile_first,
                         size_t tile_count, size_t n, float *c, size_t ldc, size_t kc, int accumulate, int use_amx);
+/// bf16 convolution operands (conv_bf16.c, AVX512-BF16 only). K is ordered (tap = i·kw + j, channel
+/// pair cp, e): k = (tap·c2 + cp)·2 + e with c2 = ceil(C/2); channel 2·cp + e.
+/// Converts padded input rows y0 ..< y0+rows (input row = y - pad_top) of all channels of x
+/// [C, H, W] into xi [c2][rows][wp][2] (padded column X = input column + pad_left; zero outside
+/// the image and for the odd channel's pair).
+void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                             size_t y0, size_t rows, size_t wp, uint16_t *xi);
+/// B tiles tile_first ..< tile_first+tile_count (16 output pixels each, pixel p = (p / ow, p % ow)
+/// relative to the band, np pixels) from xi (whose row 0 is the band's first output row · stride),
+/// [tile][kp/2][16][2], zero past np and past kh·kw·c2 pairs.
+void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,
+                             size_t stride, size_t ow, size_t np, size_t kp, size_t tile_first, size_t tile_count,
+                             uint16_t *pb);
+/// The weight [O, C, kh, kw] (bf16 bits, or f32 rounded when w_is_f32) as packed A rows of kp in
+/// that K order (zero for the odd channel's pair and past K).
+void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, size_t taps, size_t kp, uint16_t *dst);
 /// Whether the CPU has AMX-TILE + AMX-BF16 and the OS granted this process the tile state
 /// (Linux: asked once with arch_prctl(ARCH_REQ_XCOMP_PERM)).
 int tk_bf16_amx_supported(void);

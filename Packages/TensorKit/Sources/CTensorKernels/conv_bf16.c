@@ -1,0 +1,103 @@
+// bf16 convolution operands without a float32 im2col: the input band converted once to bf16
+// channel pairs, the B tiles of the bf16 GEMM copied straight from it, K ordered (tap, channel).
+#include "CTensorKernels.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TK_BF16_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+TK_BF16_ATTR
+void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                             size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    const size_t c2 = (c + 1) / 2;
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (size_t cp = 0; cp < c2; cp++) {
+        for (size_t r = 0; r < rows; r++) {
+            uint32_t *dst = (uint32_t *)(xi + ((cp * rows + r) * wp) * 2);
+            const long iy = (long)(y0 + r) - (long)pad_top;
+            if (iy < 0 || iy >= (long)h) { memset(dst, 0, wp * 4); continue; }
+            const float *s0 = x + (2 * cp * h + (size_t)iy) * w;
+            const float *s1 = 2 * cp + 1 < c ? s0 + h * w : NULL;
+            // Padded columns X in [0, wp): image column X - pad_left when inside [0, w).
+            const size_t lo = pad_left < wp ? pad_left : wp;
+            const size_t hi = pad_left + w < wp ? pad_left + w : wp;
+            memset(dst, 0, lo * 4);
+            size_t X = lo;
+            for (; X + 16 <= hi; X += 16) {
+                const __m512 a = _mm512_loadu_ps(s0 + X - pad_left);
+                const __m512 b = s1 ? _mm512_loadu_ps(s1 + X - pad_left) : _mm512_setzero_ps();
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512((__m256i)_mm512_cvtneps_pbh(a)),
+                                                  (__m256i)_mm512_cvtneps_pbh(b), 1);
+                _mm512_storeu_si512((void *)(dst + X), _mm512_permutexvar_epi16(idx, both));
+            }
+            for (; X < hi; X++) {
+                const uint32_t e0 = to_bf16(s0[X - pad_left]), e1 = s1 ? to_bf16(s1[X - pad_left]) : 0;
+                dst[X] = e0 | (e1 << 16);
+            }
+            if (hi < wp) memset(dst + hi, 0, (wp - hi) * 4);
+        }
+    }
+}
+
+void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,
+                             size_t stride, size_t ow, size_t np, size_t kp, size_t tile_first, size_t tile_count,
+                             uint16_t *pb) {
+    const uint32_t *src = (const uint32_t *)xi;
+    const size_t pairs = kh * kw * c2, plane = rows * wp;
+    for (size_t t = tile_first; t < tile_first + tile_count; t++) {
+        uint32_t *dst = (uint32_t *)(pb + t * 16 * kp);
+        const size_t p0 = t * 16, oy = p0 / ow, ox = p0 % ow;
+        if (stride == 1 && ox + 16 <= ow && p0 + 16 <= np) {
+            // 16 pixels of one output row: each (tap, channel pair) is 64 contiguous bytes.
+            for (size_t i = 0; i < kh; i++)
+                for (size_t j = 0; j < kw; j++) {
+                    const uint32_t *s = src + (oy + i) * wp + ox + j;
+                    uint32_t *d = dst + ((i * kw + j) * c2) * 16;
+                    for (size_t cp = 0; cp < c2; cp++) memcpy(d + cp * 16, s + cp * plane, 64);
+                }
+        } else {
+            for (size_t q = 0; q < 16; q++) {
+                const size_t p = p0 + q;
+                const size_t qy = p / ow, qx = p % ow;
+                for (size_t i = 0; i < kh; i++)
+                    for (size_t j = 0; j < kw; j++) {
+                        uint32_t *d = dst + ((i * kw + j) * c2) * 16 + q;
+                        if (p >= np) { for (size_t cp = 0; cp < c2; cp++) d[cp * 16] = 0; continue; }
+                        const uint32_t *s = src + (qy * stride + i) * wp + qx * stride + j;
+                        for (size_t cp = 0; cp < c2; cp++) d[cp * 16] = s[cp * plane];
+                    }
+            }
+        }
+        if (kp / 2 > pairs) memset(dst + pairs * 16, 0, (kp / 2 - pairs) * 64);
+    }
+}
+
+void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, size_t taps, size_t kp, uint16_t *dst) {
+    const size_t c2 = (c + 1) / 2;
+    const uint16_t *wb = (const uint16_t *)w;
+    const float *wf = (const float *)w;
+    for (size_t r = 0; r < o; r++) {
+        uint16_t *d = dst + r * kp;
+        for (size_t t = 0; t < taps; t++)
+            for (size_t ch = 0; ch < 2 * c2; ch++) {
+                uint16_t v = 0;
+                if (ch < c) {
+                    const size_t at = (r * c + ch) * taps + t;
+                    v = w_is_f32 ? to_bf16(wf[at]) : wb[at];
+                }
+                d[t * 2 * c2 + ch] = v;
+            }
+        for (size_t i = taps * 2 * c2; i < kp; i++) d[i] = 0;
+    }
+}
+#endif
