@@ -9,7 +9,8 @@ run="$(pwd)/.remote/run"; mkdir -p "$run/site" "$run/bin" "$run/tok"   # scratch
 python3 -m pip install -q --no-index --no-deps --no-compile --target "$run/site" .remote/diffusers-*.whl && export PYTHONPATH="$run/site"
 for f in mflux mflux-bench; do xz -dc ".remote/$f.xz" > "$run/bin/$f"; chmod +x "$run/bin/$f"; done
 B="$run/bin/mflux-bench"
-{ $B gemm 2048 5; $B gemm-bf16 2048 5; $B gemm-bf16c 2048 5; $B klein-step; MFLUX_PRECISION=bf16 $B klein-step; } 2>&1 | tee "$out/kernels.txt"
+{ $B gemm 2048 5; $B gemm-bf16 2048 5; $B gemm-bf16c 2048 5; $B klein-step; MFLUX_PRECISION=bf16 $B klein-step
+  $B vae-ops 1024; MFLUX_PRECISION=bf16 $B vae-ops 1024; MFLUX_PRECISION=bf16 $B klein-single-trace; } 2>&1 | tee "$out/kernels.txt"
 if [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
   cp .remote/tok/* "$run/tok/" && xz -df "$run/tok/tokenizer.json.xz"
   for ck in zimage-reduced klein-4b-reduced; do
@@ -17,5 +18,6 @@ if [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
   done
 fi
 tag=$(echo "$sizes" | tr ' ' _)
+[ "${KERNELS_ONLY:-0}" = 1 ] && exit 0
 python3 scripts/bench_harness.py --mflux "$run/bin/mflux" --bench "$B" --sizes "$sizes" --steps 2 \
   --out "$out/Performance-$tag.md" --command "scripts/bench-remote/run-there.sh \"$sizes\"" 2>&1 | tee "$out/harness-$tag.log"
