@@ -26,6 +26,9 @@ struct Generate: ParsableCommand {
         let plan = try GenerationPlan(model: modelOptions, prompt: promptOptions, sampling: sampling, image: imageOptions)
         let ctx = try ComputeContext(threadCount: modelOptions.threads, precision: plan.precision)
         if let warning = ctx.blas.warning { Log.line(warning) }
+        if !plan.precisionWasAsked && ctx.precision == .bf16 {
+            Log.line("note: computing in bf16 (the default for this bf16 checkpoint on a CPU with AVX512-BF16); --precision fp32 for float32")
+        }
         if ctx.precision != ctx.requestedPrecision {
             Log.line("note: \(ctx.requestedPrecision.rawValue) compute needs AVX512-BF16, which this CPU lacks; computing in \(ctx.precision.rawValue)")
         }

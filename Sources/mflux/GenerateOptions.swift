@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Release every component as soon as its stage is done (less memory, reloads per image).")
     var lowRam = false
 
-    @Option(name: .long, help: "Matrix-product precision: fp32, or bf16 (bf16 operands, fp32 accumulation; CPUs with AVX512-BF16, else fp32 with a note).")
+    @Option(name: .long, help: "Matrix-product precision: fp32, or bf16 (bf16 operands, fp32 accumulation; CPUs with AVX512-BF16, else fp32 with a note). Default: bf16 for published bf16 checkpoints on CPUs with AVX512-BF16, else fp32.")
     var precision: Precision?
 
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the online CPUs).", valueName: "n"))

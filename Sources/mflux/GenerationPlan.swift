@@ -111,10 +111,15 @@ struct GenerationPlan {
     /// Quantization bits: the flag, else the metadata file's, else none.
     var quantize: Int? { quantizeFlag ?? metadata?.quantize }
 
-    /// The compute precision: the flag, else the metadata file's, else fp32.
+    /// Whether the precision was asked for (flag or metadata file) rather than chosen for the model.
+    var precisionWasAsked: Bool { precisionFlag != nil || metadata?.precision != nil }
+
+    /// The compute precision: the flag, else the metadata file's, else the model's default
+    /// (``ModelRegistry/defaultPrecision(path:)``: bf16 for published bf16 checkpoints on CPUs with
+    /// AVX512-BF16, else fp32).
     var precision: ComputePrecision {
         get throws {
-            let name = precisionFlag?.rawValue ?? metadata?.precision ?? "fp32"
+            let name = precisionFlag?.rawValue ?? metadata?.precision ?? ModelRegistry.defaultPrecision(path: resolved.path).rawValue
             guard let p = ComputePrecision(rawValue: name) else {
                 throw CLIError("precision \(name) from \(sampling.configFromMetadata ?? "the metadata") is not supported (fp32, bf16)")
             }

@@ -1,6 +1,8 @@
 import Foundation
 import ModelZoo
 import ReferenceTesting
+import SafetensorsIO
+import TensorKit
 import XCTest
 
 final class ModelRegistryTests: XCTestCase {
@@ -78,5 +80,34 @@ final class ModelRegistryTests: XCTestCase {
         let g = try ModelRegistry.generator(path: try ReferenceExports.root() + "/zimage/checkpoints/base", residency: .lowMemory)
         XCTAssertEqual(g.defaults.steps, 9)
         XCTAssertTrue(g is Generator<ZImageTurbo>)
+    }
+    /// bf16 is the default only for a bf16 transformer at a published model's width, on a CPU
+    /// with AVX512-BF16; float32, quantized-looking, narrow and unreadable transformers stay fp32.
+    func testDefaultPrecisionFollowsStoredDTypeWidthAndCPU() throws {
+        let ctx = try ComputeContext(threadCount: 1)
+        func folder(_ tensors: [String: Tensor]) throws -> String {
+            let dir = try temporaryDirectory()
+            try FileManager.default.createDirectory(atPath: dir + "/transformer", withIntermediateDirectories: true)
+            try SafetensorsWriter.write(tensors, to: dir + "/transformer/diffusion_pytorch_model.safetensors")
+            return dir
+        }
+        func weight(_ rows: Int, _ cols: Int, _ dtype: DType) -> Tensor {
+            Tensor(shape: [rows, cols], floats: [Float](repeating: 0.5, count: rows * cols)).converted(to: dtype, context: ctx)
+        }
+        let wide = try folder(["ff.weight": weight(1024, 2048, .bfloat16), "t.weight": weight(16, 256, .float32)])
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: wide), ComputePrecision.bf16.isSupported ? .bf16 : .fp32)
+        // The widest input (2048) does not decide: the largest weight's smaller side (1024 here, 512 below).
+        let narrow = try folder(["ff.weight": weight(512, 4096, .bfloat16), "t.weight": weight(1024, 1024, .bfloat16)])
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: narrow), .fp32)
+        let float32 = try folder(["ff.weight": weight(1024, 2048, .float32)])
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: float32), .fp32)
+        let mostlyFloat32 = try folder(["ff.weight": weight(1024, 1024, .bfloat16), "g.weight": weight(1024, 1536, .float32)])
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: mostlyFloat32), .fp32)
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: try temporaryDirectory()), .fp32, "no transformer")
+        // The committed tiny checkpoints (bf16 ones included) and the demo model keep diffusers' float32 pixels.
+        let root = try ReferenceExports.root()
+        for tiny in ["zimage/checkpoints/bf16", "klein/checkpoints/wide_bf16_sharded", "zimage/checkpoints/base"] {
+            XCTAssertEqual(ModelRegistry.defaultPrecision(path: root + "/" + tiny), .fp32, tiny)
+        }
     }
 }

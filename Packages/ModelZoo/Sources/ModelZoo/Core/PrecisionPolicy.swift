@@ -1,0 +1,29 @@
+import SafetensorsIO
+import TensorKit
+
+extension ModelRegistry {
+    /// Width (smaller dimension) of the transformer's largest 2-D weight from which bf16 compute is
+    /// the default (the published models: 3072-4096; small test and demo checkpoints stay fp32).
+    public static let bf16DefaultMinimumWidth = 1024
+
+    /// The compute precision a model in `path` runs in when none is asked for: ``ComputePrecision/bf16``
+    /// where this CPU computes bf16 natively (AVX512-BF16) and the transformer is stored in bf16
+    /// (most of its matrix bytes) at a published model's width (its largest 2-D weight at least
+    /// ``bf16DefaultMinimumWidth`` wide both ways): as diffusers runs these checkpoints with
+    /// `torch_dtype=torch.bfloat16` and mflux in bf16, measured 1.7-2x faster than fp32 here with
+    /// images within the tolerance documented in the model READMEs. ``ComputePrecision/fp32``
+    /// otherwise (other CPUs, float32 or quantized checkpoints, small checkpoints, which then match
+    /// diffusers' float32 pixels), and when the transformer cannot be read.
+    public static func defaultPrecision(path: String) -> ComputePrecision {
+        guard ComputePrecision.bf16.isSupported,
+              let source = try? Checkpoint.open(path + "/transformer") else { return .fp32 }
+        var bf16Bytes = 0, otherBytes = 0, largest = 0, width = 0
+        for name in source.tensorNames {
+            guard let info = source.info(name), info.shape.count == 2 else { continue }
+            let bytes = info.dataOffsets.count
+            if info.dtype == .bfloat16 { bf16Bytes += bytes } else { otherBytes += bytes }
+            if info.shape[0] * info.shape[1] > largest { largest = info.shape[0] * info.shape[1]; width = info.shape.min()! }
+        }
+        return bf16Bytes > otherBytes && width >= bf16DefaultMinimumWidth ? .bf16 : .fp32
+    }
+}
