@@ -250,7 +250,7 @@ TK_ATTR void TK_FN(tk_layernorm_rows)(const float *x, const float *w, const floa
 }
 
 TK_ATTR void TK_FN(tk_groupnorm)(const float *x, const float *gamma, const float *beta, float *y,
-                                 size_t channels, size_t hw, size_t groups, float eps) {
+                                 size_t channels, size_t hw, size_t groups, float eps, int silu) {
     size_t cpg = channels / groups;
     for (size_t g = 0; g < groups; g++) {
         const float *xg = x + g * cpg * hw;
@@ -266,7 +266,8 @@ TK_ATTR void TK_FN(tk_groupnorm)(const float *x, const float *gamma, const float
             float sh = be - mean * sc;
             const float *xc = xg + c * hw;
             float *yc = yg + c * hw;
-            TK_MAP1(xc, yc, hw, v * sc + sh);
+            if (silu) TK_MAP1(xc, yc, hw, vsilu(v * sc + sh));
+            else TK_MAP1(xc, yc, hw, v * sc + sh);
         }
     }
 }

@@ -33,9 +33,11 @@ extension ComputeContext {
     }
 
     /// GroupNorm of an NCHW (or NC...) tensor: `groups` groups of C/groups channels, statistics
-    /// over each group's channels and spatial positions, then per-channel affine.
+    /// over each group's channels and spatial positions, then per-channel affine; with `silu`,
+    /// SiLU applied in the same pass (the values of ``silu(_:)`` of the result, without the
+    /// intermediate tensor).
     /// - x: `[N, C, ...]`; weight, bias: `[C]` or nil. Returns the same shape, float32.
-    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, silu: Bool = false) -> Tensor {
         precondition(x.rank >= 2, "GroupNorm input must be [N, C, ...], got \(x.shape)")
         let n = x.shape[0], c = x.shape[1]
         precondition(groups > 0 && c % groups == 0, "GroupNorm: \(c) channels are not divisible into \(groups) groups")
@@ -56,7 +58,7 @@ extension ComputeContext {
                 let s = item / groups, g = item % groups
                 let off = (s * c + g * cpg) * hw
                 tk_groupnorm(path, xp.value + off, wp.value.map { $0 + g * cpg }, bp.value.map { $0 + g * cpg },
-                             op.value + off, cpg, hw, 1, eps)
+                             op.value + off, cpg, hw, 1, eps, silu ? 1 : 0)
             }
         }
         return out

@@ -34,6 +34,10 @@ final class NormTests: XCTestCase {
             let y = ctx.groupNorm(Fixtures.tensor(g, "x"), groups: Int(Fixtures.double(g, "groups")),
                                   weight: Fixtures.tensor(g, "w"), bias: Fixtures.tensor(g, "b"), eps: Float(Fixtures.double(g, "eps")))
             assertClose(y, Fixtures.tensor(g, "y"), rtol: 2e-6, atol: 4e-6, "groupnorm \(ctx.kernelPath)")
+            // The fused SiLU gives exactly the two passes' values on every kernel path.
+            let fused = ctx.groupNorm(Fixtures.tensor(g, "x"), groups: Int(Fixtures.double(g, "groups")),
+                                      weight: Fixtures.tensor(g, "w"), bias: Fixtures.tensor(g, "b"), eps: Float(Fixtures.double(g, "eps")), silu: true)
+            XCTAssertEqual(fused.floats(context: ctx), ctx.silu(y).floats(context: ctx), "groupnorm+silu \(ctx.kernelPath)")
         }
     }
 

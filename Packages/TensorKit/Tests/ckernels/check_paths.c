@@ -60,7 +60,8 @@ int main(void) {
         tk_softmax_rows(S, x + 8, ref, rows, cols); tk_softmax_rows(P, x + 8, out, rows, cols); compare("tk_softmax_rows", p, out, ref, rows * cols, 4e-6f);
         tk_rmsnorm_rows(S, x + 8, w, ref, rows, cols, 1e-6f); tk_rmsnorm_rows(P, x + 8, w, out, rows, cols, 1e-6f); compare("tk_rmsnorm_rows", p, out, ref, rows * cols, 4e-6f);
         tk_layernorm_rows(S, x + 8, w, b, ref, rows, cols, 1e-6f); tk_layernorm_rows(P, x + 8, w, b, out, rows, cols, 1e-6f); compare("tk_layernorm_rows", p, out, ref, rows * cols, 4e-5f);
-        tk_groupnorm(S, x + 8, w, b, ref, 8, 97, 4, 1e-6f); tk_groupnorm(P, x + 8, w, b, out, 8, 97, 4, 1e-6f); compare("tk_groupnorm", p, out, ref, 8 * 97, 4e-5f);
+        tk_groupnorm(S, x + 8, w, b, ref, 8, 97, 4, 1e-6f, 0); tk_groupnorm(P, x + 8, w, b, out, 8, 97, 4, 1e-6f, 0); compare("tk_groupnorm", p, out, ref, 8 * 97, 4e-5f);
+        tk_groupnorm(S, x + 8, w, b, ref, 8, 97, 4, 1e-6f, 1); tk_groupnorm(P, x + 8, w, b, out, 8, 97, 4, 1e-6f, 1); compare("tk_groupnorm+silu", p, out, ref, 8 * 97, 4e-5f);
         {
             float m1[31], l1[31], a1[31], m2[31], l2[31], a2[31];
             for (int r = 0; r < 31; r++) { m1[r] = m2[r] = (r % 3 == 0) ? -INFINITY : 0.5f; l1[r] = l2[r] = 1.0f; }

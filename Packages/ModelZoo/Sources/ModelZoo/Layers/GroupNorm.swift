@@ -20,8 +20,8 @@ public struct GroupNorm: Sendable {
         self.eps = eps
     }
 
-    /// `x` `[N, C, ...]` -> same shape, float32.
-    public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
-        context.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
+    /// `x` `[N, C, ...]` -> same shape, float32; with `silu`, `silu(norm(x))` in one pass.
+    public func callAsFunction(_ x: Tensor, _ context: ComputeContext, silu: Bool = false) -> Tensor {
+        context.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps, silu: silu)
     }
 }

@@ -17,8 +17,8 @@ struct ResnetBlock2D: Sendable {
 
     /// `[N, in, H, W]` -> `[N, out, H, W]`.
     func callAsFunction(_ x: Tensor, _ ctx: ComputeContext) -> Tensor {
-        var h = conv1(ctx.silu(norm1(x, ctx)), ctx)
-        h = conv2(ctx.silu(norm2(h, ctx)), ctx)
+        var h = conv1(norm1(x, ctx, silu: true), ctx)
+        h = conv2(norm2(h, ctx, silu: true), ctx)
         return ctx.add(shortcut.map { $0(x, ctx) } ?? x, h)
     }
 }

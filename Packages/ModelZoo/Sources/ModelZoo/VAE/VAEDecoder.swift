@@ -40,6 +40,6 @@ struct VAEDecoder: Sendable {
             for r in block.resnets { h = r(h, ctx) }
             if let u = block.upsample { h = u(ctx.upsampleNearest2x(h), ctx) }
         }
-        return convOut(ctx.silu(normOut(h, ctx)), ctx)
+        return convOut(normOut(h, ctx, silu: true), ctx)
     }
 }

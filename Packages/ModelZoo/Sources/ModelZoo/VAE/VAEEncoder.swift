@@ -42,6 +42,6 @@ struct VAEEncoder: Sendable {
             if let d = block.downsample { h = d(h, ctx) }
         }
         h = mid(h, ctx)
-        return convOut(ctx.silu(normOut(h, ctx)), ctx)
+        return convOut(normOut(h, ctx, silu: true), ctx)
     }
 }

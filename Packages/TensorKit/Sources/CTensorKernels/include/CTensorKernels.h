@@ -120,9 +120,10 @@ void tk_rmsnorm_rows(tk_kernel_path path, const float *x, const float *w, float 
 void tk_layernorm_rows(tk_kernel_path path, const float *x, const float *w, const float *b,
                        float *y, size_t rows, size_t cols, float eps);
 /// GroupNorm of one sample laid out (C, HW): G groups of C/G channels, statistics over each
-/// group's (C/G)*HW values; y = (x - mean) * rstd * gamma[c] + beta[c] (gamma/beta may be NULL).
+/// group's (C/G)*HW values; y = (x - mean) * rstd * gamma[c] + beta[c] (gamma/beta may be NULL),
+/// then y = silu(y) when `silu` is nonzero (the same values as the two passes).
 void tk_groupnorm(tk_kernel_path path, const float *x, const float *gamma, const float *beta,
-                  float *y, size_t channels, size_t hw, size_t groups, float eps);
+                  float *y, size_t channels, size_t hw, size_t groups, float eps, int silu);
 
 /// One online-softmax step over a tile of attention scores.
 /// `s`: rows x cols scores (row stride lds), already scaled and with masked entries at -inf;
