@@ -100,4 +100,19 @@ void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, s
         for (size_t i = taps * 2 * c2; i < kp; i++) d[i] = 0;
     }
 }
+#else
+// Other architectures never select bf16 compute (tk_bf16_gemm_supported() is 0).
+void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                             size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    (void)x; (void)c; (void)h; (void)w; (void)pad_top; (void)pad_left; (void)y0; (void)rows; (void)wp; (void)xi;
+}
+void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,
+                             size_t stride, size_t ow, size_t np, size_t kp, size_t tile_first, size_t tile_count,
+                             uint16_t *pb) {
+    (void)xi; (void)c2; (void)rows; (void)wp; (void)kh; (void)kw; (void)stride; (void)ow; (void)np; (void)kp;
+    (void)tile_first; (void)tile_count; (void)pb;
+}
+void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, size_t taps, size_t kp, uint16_t *dst) {
+    (void)w; (void)w_is_f32; (void)o; (void)c; (void)taps; (void)kp; (void)dst;
+}
 #endif

@@ -2,7 +2,7 @@
 // float64 product of the same bf16-rounded operands, in plain C, so the AMX path can be verified on
 // a machine that has AMX but no Swift toolchain:
 //   cc -O2 -I ../../Sources/CTensorKernels/include ../../Sources/CTensorKernels/{cpu,dispatch,
-//      kernels_scalar,kernels_avx2,kernels_avx512,gemm_bf16}.c check_bf16_gemm.c -lm -o check_bf16_gemm
+//      kernels_scalar,kernels_avx2,kernels_avx512,gemm_bf16,conv_bf16}.c check_bf16_gemm.c -lm -o check_bf16_gemm
 // Exit status 0 when every supported path is within 5e-7 of sum|a||w| of each element (measured
 // <= 1e-7 on both paths), 77 when the CPU has no AVX512-BF16 (nothing to check).
 #include "CTensorKernels.h"
@@ -72,6 +72,48 @@ static int check_packers(void) {
     return failures;
 }
 
+// A convolution through the bf16 conv packers and the tile kernel (one band: the whole image),
+// against a float64 sum over the same bf16-rounded operands. Covers the AMX path where present.
+static int check_conv(int amx_path) {
+    static const size_t cases[][7] = {  // c, o, h, w, k, stride, pad
+        {5, 6, 9, 7, 3, 1, 1}, {3, 33, 8, 40, 3, 2, 1}, {4, 8, 6, 5, 1, 1, 0}, {16, 40, 20, 37, 3, 1, 1}, {64, 32, 6, 48, 3, 1, 1}};
+    int failures = 0;
+    for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+        size_t c = cases[s][0], o = cases[s][1], h = cases[s][2], w = cases[s][3], k = cases[s][4], st = cases[s][5], pad = cases[s][6];
+        size_t oh = (h + 2 * pad - k) / st + 1, ow = (w + 2 * pad - k) / st + 1, np = oh * ow, c2 = (c + 1) / 2, taps = k * k;
+        int amx = amx_path && tk_bf16_amx_supported() && o >= 32;
+        size_t kp = amx ? up(taps * c2 * 2, 32) : taps * c2 * 2, mp = amx ? up(o, 32) : up(o, 8);
+        size_t wp = w + 2 * pad, rows = (oh - 1) * st + k, tiles = (np + 15) / 16;
+        float *x = malloc(c * h * w * 4), *out = calloc(o * np, 4);
+        uint16_t *wt = malloc(o * c * taps * 2), *pa = calloc(mp * kp, 2), *xi = malloc(c2 * rows * wp * 4), *pb = malloc(tiles * 16 * kp * 2);
+        for (size_t i = 0; i < c * h * w; i++) x[i] = rnd() * 2;
+        for (size_t i = 0; i < o * c * taps; i++) wt[i] = ref_bf16(rnd());
+        tk_bf16_conv_pack_weight(wt, 0, o, c, taps, kp, pa);
+        tk_bf16_conv_band_input(x, c, h, w, pad, pad, 0, rows, wp, xi);
+        tk_bf16_conv_pack_tiles(xi, c2, rows, wp, k, k, st, ow, np, kp, 0, tiles, pb);
+        tk_bf16_gemm_tiles(pa, mp, o, kp, pb, 0, tiles, np, out, np, 1024, 0, amx_path);
+        double worst = 0;
+        for (size_t oc = 0; oc < o; oc++) for (size_t p = 0; p < np; p++) {
+            size_t oy = p / ow, ox = p % ow;
+            double ref = 0, mag = 0;
+            for (size_t ic = 0; ic < c; ic++) for (size_t i = 0; i < k; i++) for (size_t j = 0; j < k; j++) {
+                long iy = (long)(oy * st + i) - (long)pad, ix = (long)(ox * st + j) - (long)pad;
+                if (iy < 0 || ix < 0 || iy >= (long)h || ix >= (long)w) continue;
+                double v = bf16_value(ref_bf16(x[(ic * h + (size_t)iy) * w + (size_t)ix])) * (double)bf16_value(wt[(oc * c + ic) * taps + i * k + j]);
+                ref += v; mag += fabs(v);
+            }
+            double d = fabs(out[oc * np + p] - ref) / (mag + 1e-30);
+            if (d > worst) worst = d;
+        }
+        int ok = worst <= 5e-7;
+        failures += !ok;
+        printf("conv %zu->%zu %zux%zu k%zu s%zu %s  worst |err|/sum|x w| %.2e %s\n", c, o, h, w, k, st,
+               amx ? "amx   " : (amx_path ? "amx->avx512" : "avx512"), worst, ok ? "ok" : "FAIL");
+        free(x); free(out); free(wt); free(pa); free(xi); free(pb);
+    }
+    return failures;
+}
+
 // C = A W^T (+ C0 when accumulate) through one call of the tile kernel over all tiles.
 static void run(int amx, size_t m, size_t n, size_t k, const float *a, const uint16_t *w, float *c, int accumulate,
                 size_t kc) {
@@ -120,6 +162,7 @@ int main(void) {
         }
         free(a); free(c0); free(c); free(w); free(ab);
     }
+    failures += check_conv(0) + check_conv(1);
     // Single-thread throughput of each path at 512 x 1024 x 3840 (information only).
     size_t m = 512, n = 1024, k = 3840;
     float *a = malloc(m * k * 4), *c = malloc(m * n * 4);
