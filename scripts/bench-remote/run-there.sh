@@ -9,6 +9,12 @@ run="$(pwd)/.remote/run"; mkdir -p "$run/site" "$run/bin" "$run/tok"   # scratch
 python3 -m pip install -q --no-index --no-deps --no-compile --target "$run/site" .remote/diffusers-*.whl && export PYTHONPATH="$run/site"
 for f in mflux mflux-bench; do xz -dc ".remote/$f.xz" > "$run/bin/$f"; chmod +x "$run/bin/$f"; done
 B="$run/bin/mflux-bench"
+# The C kernel checks (AMX paths included where the CPU has them), built with this machine's compiler.
+src=Packages/TensorKit/Sources/CTensorKernels ck=Packages/TensorKit/Tests/ckernels
+for check in check_paths check_bf16_gemm; do
+  cc -O2 -I "$src/include" "$src"/{cpu,dispatch,kernels_scalar,kernels_avx2,kernels_avx512,gemm_bf16,conv_bf16}.c "$ck/$check.c" -lm \
+    -o "$run/$check" && "$run/$check" > "$out/$check.log" 2>&1; echo "$check: exit $?"
+done
 { $B gemm 2048 5; $B gemm-bf16 2048 5; $B gemm-bf16c 2048 5; $B klein-step; MFLUX_PRECISION=bf16 $B klein-step
   $B vae-ops 1024; MFLUX_PRECISION=bf16 $B vae-ops 1024; MFLUX_PRECISION=bf16 $B klein-single-trace; } 2>&1 | tee "$out/kernels.txt"
 if [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
