@@ -76,9 +76,21 @@ def run_mflux(mflux, ckpt, size, steps, precision):
     if r.returncode != 0:
         raise SystemExit(f"mflux failed: {r.stderr[-2000:]}")
     e = r.stderr
-    num = lambda pat: float(re.search(pat, e).group(1)) if re.search(pat, e) else None
-    return {"encode": num(r"encoded the prompt in ([0-9.]+) s"), "step": num(r"loop: \d+ steps in [0-9.]+ s, mean ([0-9.]+) s/step"),
-            "decode": num(r"decoded the image in ([0-9.]+) s"), "total": num(r"generated 1 image in ([0-9.]+) s"), "rss": rss_kib(e)}
+    # Durations as mflux prints them: "9.45 s", "12.3 s", "1 m 05 s", "1 h 02 m".
+    dur = r"((?:\d+ h )?(?:\d+ m )?[0-9.]+ [smh]|\d+ h \d+ m|\d+ m \d+ s)"
+
+    def seconds(text):
+        total = 0.0
+        for value, unit in re.findall(r"([0-9.]+) ([hms])", text):
+            total += float(value) * {"h": 3600, "m": 60, "s": 1}[unit]
+        return total
+
+    def num(prefix):
+        m = re.search(prefix + " " + dur, e)
+        return seconds(m.group(1)) if m else None
+    step = re.search(r"loop: \d+ steps in [^,]+, mean ([0-9.]+) s/step", e)
+    return {"encode": num("encoded the prompt in"), "step": float(step.group(1)) if step else None,
+            "decode": num("decoded the image in"), "total": num("generated 1 image in"), "rss": rss_kib(e)}
 
 
 def run_torch(python, ckpt, size, steps, dtype, threads):
