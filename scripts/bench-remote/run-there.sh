@@ -25,5 +25,5 @@ if [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
 fi
 tag=$(echo "$sizes" | tr ' ' _)
 [ "${KERNELS_ONLY:-0}" = 1 ] && exit 0
-python3 scripts/bench_harness.py --mflux "$run/bin/mflux" --bench "$B" --sizes "$sizes" --steps 2 \
+python3 scripts/bench_harness.py --mflux "$run/bin/mflux" --bench "$B" --sizes "$sizes" --steps 2 ${MODELS:+--models "$MODELS"} \
   --out "$out/Performance-$tag.md" --command "scripts/bench-remote/run-there.sh \"$sizes\"" 2>&1 | tee "$out/harness-$tag.log"
