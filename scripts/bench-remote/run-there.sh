@@ -17,9 +17,10 @@ for check in check_paths check_bf16_gemm; do
 done
 { $B gemm 2048 5; $B gemm-bf16 2048 5; $B gemm-bf16c 2048 5; $B klein-step; MFLUX_PRECISION=bf16 $B klein-step
   $B vae-ops 1024; MFLUX_PRECISION=bf16 $B vae-ops 1024; MFLUX_PRECISION=bf16 $B klein-single-trace; } 2>&1 | tee "$out/kernels.txt"
-if [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
+if [ "${KERNELS_ONLY:-0}" != 1 ] && [ ! -f .bench/klein-4b-reduced/model_index.json ]; then
   cp .remote/tok/* "$run/tok/" && xz -df "$run/tok/tokenizer.json.xz"
-  for ck in zimage-reduced klein-4b-reduced; do
+  cks="zimage-reduced klein-4b-reduced"; case "${MODELS:-Z-Image}" in *Z-Image*) ;; *) cks=klein-4b-reduced ;; esac
+  for ck in $cks; do
     MFLUX_BENCH_TOKENIZER="$run/tok" PYTHONHASHSEED=0 python3 scripts/reference/make_bench_checkpoint.py "$ck" ".bench/$ck"
   done
 fi
