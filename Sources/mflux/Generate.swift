@@ -45,7 +45,7 @@ struct Generate: ParsableCommand {
         if let stored, let bits = plan.quantize {
             Log.line("note: the model is stored quantized to \(stored) bits; the stored bits win over -q \(bits)")
         }
-        let generator = try ModelRegistry.generator(path: plan.resolved.path, residency: modelOptions.lowRam ? .lowMemory : .balanced,
+        let generator = try ModelRegistry.generator(path: plan.resolved.path, residency: modelOptions.lowRam ? .lowMemory : .singleRun,
                                                     callbacks: callbacks, options: options)
         let defaults = ModelRegistry.defaults(for: plan.resolved, generator: generator)
         let settings = try plan.settings(defaults: defaults)

@@ -90,6 +90,25 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(b.pixels.scalars(as: UInt8.self), try balanced.generate(request(seed: 4), context: ctx).pixels.scalars(as: UInt8.self))
     }
 
+    /// A single run (the CLI's default) keeps the transformer for every image but the last, and
+    /// releases it before the last one is decoded; the images are the balanced policy's.
+    func testSingleRunReleasesTheTransformerBeforeTheLastDecode() throws {
+        let log = EventLog()
+        let callbacks = CallbackManager()
+        callbacks.register(log)
+        let generator = Generator(model: try model(), residency: .singleRun, callbacks: callbacks)
+        let a = try generator.generate(request(seed: 3), imageIndex: 0, imageCount: 2, context: ctx)
+        XCTAssertEqual(generator.loadedComponents, ["transformer", "vae"])
+        let b = try generator.generate(request(seed: 4), imageIndex: 1, imageCount: 2, context: ctx)
+        let stages = log.lines.filter { !$0.hasPrefix("step ") }
+        XCTAssertEqual(stages, ["load text_encoder", "encode", "release text_encoder", "load transformer", "load vae", "decode 0",
+                                "release transformer", "decode 1"])
+        XCTAssertEqual(generator.loadedComponents, ["vae"])
+        let balanced = Generator(model: try model())
+        XCTAssertEqual(a.pixels.scalars(as: UInt8.self), try balanced.generate(request(seed: 3), context: ctx).pixels.scalars(as: UInt8.self))
+        XCTAssertEqual(b.pixels.scalars(as: UInt8.self), try balanced.generate(request(seed: 4), context: ctx).pixels.scalars(as: UInt8.self))
+    }
+
     /// --low-ram decodes images wider than 512 px in 512-px tiles (diffusers' tiled decode).
     func testLowMemoryDecodesLargeImagesInTiles() throws {
         XCTAssertNil(VAETiling.tileSize(width: 512, height: 512, lowMemory: true))

@@ -63,6 +63,37 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         timings["encode"] = encodeSeconds
         try checkCancellation("after encoding the prompt")
         // 2. Denoise with the transformer (the VAE too when callbacks preview steps).
+        let tileSize = VAETiling.tileSize(width: request.width, height: request.height, lowMemory: residency == .lowMemory)
+        let latents: Tensor, sigmas: [Float]
+        do throws(ModelError) {
+            let seconds: Double
+            (latents, sigmas, seconds) = try denoise(request, conditioning: conditioning, imageIndex: imageIndex,
+                                                     imageCount: imageCount, tileSize: tileSize, context: ctx)
+            timings["denoise"] = seconds
+        } catch {
+            if residency == .lowMemory { releaseAll() }
+            throw error
+        }
+        // No reference to the transformer outlives `denoise`: releasing it here unmaps its weights.
+        if residency == .lowMemory || (residency == .singleRun && imageIndex == imageCount - 1) { release(&denoiser, "transformer") }
+        try checkCancellation("after denoising")
+        // 3. Decode.
+        let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
+        let decodeClock = Clock()
+        let pixels = try model.decode(latents, with: vae, tileSize: tileSize, context: ctx)
+        timings["decode"] = decodeClock.seconds
+        callbacks.stage(.decoded(imageIndex: imageIndex, seconds: decodeClock.seconds))
+        if residency == .lowMemory { release(&decoder, "vae") }
+        // A stop asked for while decoding: no image is handed out (nothing gets written).
+        try checkCancellation("while decoding")
+        return GeneratedImage(request: request, pixels: pixels, latents: latents, sigmas: sigmas, timings: timings)
+    }
+
+    /// Loads the transformer (and the VAE when the callbacks preview steps or the request has
+    /// images to encode) and runs the denoising loop; returns the final latents, the sigmas and the
+    /// loop's seconds. Every reference to the transformer ends with this call.
+    private func denoise(_ request: GenerationRequest, conditioning: Model.Conditioning, imageIndex: Int, imageCount: Int,
+                         tileSize: Int?, context ctx: ComputeContext) throws(ModelError) -> (Tensor, [Float], Double) {
         let transformer = try load(&denoiser, "transformer") { () throws(ModelError) in try model.loadDenoiser() }
         if callbacks.needsDecoder { _ = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() } }
         let loop = try model.denoisingLoop(request)
@@ -83,7 +114,6 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         }
         let info = LoopInfo(seed: request.seed, prompt: request.prompt, width: request.width, height: request.height,
                             sigmas: loop.sigmas, startIndex: loop.startIndex, imageIndex: imageIndex, imageCount: imageCount)
-        let tileSize = VAETiling.tileSize(width: request.width, height: request.height, lowMemory: residency == .lowMemory)
         if let vae = decoder {
             callbacks.decoder = { [model] latents in
                 try RGBImage(tensor: try model.decode(latents, with: vae, tileSize: tileSize, context: ctx), channelsLast: true)
@@ -91,26 +121,8 @@ public final class Generator<Model: GenerationStages>: ImageGenerating {
         }
         defer { callbacks.decoder = nil }
         let clock = Clock()
-        let latents: Tensor
-        do throws(ModelError) {
-            latents = try loop.run(latents: initial, predictor: predictor, info: info, callbacks: callbacks, context: ctx)
-        } catch {
-            if residency == .lowMemory { releaseAll() }
-            throw error
-        }
-        timings["denoise"] = clock.seconds
-        if residency == .lowMemory { release(&denoiser, "transformer") }
-        try checkCancellation("after denoising")
-        // 3. Decode.
-        let vae = try load(&decoder, "vae") { () throws(ModelError) in try model.loadDecoder() }
-        let decodeClock = Clock()
-        let pixels = try model.decode(latents, with: vae, tileSize: tileSize, context: ctx)
-        timings["decode"] = decodeClock.seconds
-        callbacks.stage(.decoded(imageIndex: imageIndex, seconds: decodeClock.seconds))
-        if residency == .lowMemory { release(&decoder, "vae") }
-        // A stop asked for while decoding: no image is handed out (nothing gets written).
-        try checkCancellation("while decoding")
-        return GeneratedImage(request: request, pixels: pixels, latents: latents, sigmas: loop.sigmas, timings: timings)
+        let latents = try loop.run(latents: initial, predictor: predictor, info: info, callbacks: callbacks, context: ctx)
+        return (latents, loop.sigmas, clock.seconds)
     }
 
     /// The encoded text of `request` (loading the text encoder when it is not cached; released
