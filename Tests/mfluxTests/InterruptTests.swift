@@ -74,8 +74,11 @@ final class InterruptTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 128 + SIGTERM, text)
         let errors = text.split(separator: "\n").filter { $0.hasPrefix("mflux: error: ") }
         XCTAssertEqual(errors.count, 1, text)
-        // Usually while decoding; on a loaded machine the signal can land before the decode starts.
-        XCTAssertTrue(errors.first.map { $0.contains("interrupted while decoding") || $0.contains("interrupted after step 1/1") } ?? false, text)
+        // Usually while decoding; the signal can also land before the decode starts (after the
+        // last step, or at the boundary after denoising where the transformer is released).
+        XCTAssertTrue(errors.first.map {
+            $0.contains("interrupted while decoding") || $0.contains("interrupted after step 1/1") || $0.contains("interrupted after denoising")
+        } ?? false, text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "no image, no temporary file")
     }
 
