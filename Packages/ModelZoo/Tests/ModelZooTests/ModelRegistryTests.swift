@@ -104,9 +104,18 @@ final class ModelRegistryTests: XCTestCase {
         let mostlyFloat32 = try folder(["ff.weight": weight(1024, 1024, .bfloat16), "g.weight": weight(1024, 1536, .float32)])
         XCTAssertEqual(ModelRegistry.defaultPrecision(path: mostlyFloat32), .fp32)
         XCTAssertEqual(ModelRegistry.defaultPrecision(path: try temporaryDirectory()), .fp32, "no transformer")
-        // The committed tiny checkpoints (bf16 ones included) and the demo model keep diffusers' float32 pixels.
+        // Saved 4-bit by mflux: uint32 codes [1024, 1024·4/32] count at their logical 1024 x 1024, the
+        // bf16 scales and biases for the dtype (as -q 4 on the fly from a bf16 checkpoint).
+        let quantized = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: quantized + "/transformer", withIntermediateDirectories: true)
+        try SafetensorsWriter.write(["ff.weight": Tensor(shape: [1024, 128], scalars: [UInt32](repeating: 7, count: 1024 * 128), dtype: .uint32),
+                                     "ff.scales": weight(1024, 16, .bfloat16), "ff.biases": weight(1024, 16, .bfloat16)],
+                                    metadata: ["quantization_level": "4", "mflux_version": "0.24.0"], to: quantized + "/transformer/0.safetensors")
+        XCTAssertEqual(ModelRegistry.defaultPrecision(path: quantized), ComputePrecision.bf16.isSupported ? .bf16 : .fp32)
+        // The committed tiny checkpoints (bf16 and mflux-saved ones included) and the demo model keep
+        // diffusers' float32 pixels.
         let root = try ReferenceExports.root()
-        for tiny in ["zimage/checkpoints/bf16", "klein/checkpoints/wide_bf16_sharded", "zimage/checkpoints/base"] {
+        for tiny in ["zimage/checkpoints/bf16", "klein/checkpoints/wide_bf16_sharded", "zimage/checkpoints/base", "mflux/zimage-q4", "mflux/klein-bf16"] {
             XCTAssertEqual(ModelRegistry.defaultPrecision(path: root + "/" + tiny), .fp32, tiny)
         }
     }

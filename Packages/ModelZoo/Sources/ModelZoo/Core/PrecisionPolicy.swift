@@ -12,17 +12,26 @@ extension ModelRegistry {
     /// ``bf16DefaultMinimumWidth`` wide both ways): as diffusers runs these checkpoints with
     /// `torch_dtype=torch.bfloat16` and mflux in bf16, measured 1.7-2x faster than fp32 here with
     /// images within the tolerance documented in the model READMEs. ``ComputePrecision/fp32``
-    /// otherwise (other CPUs, float32 or quantized checkpoints, small checkpoints, which then match
-    /// diffusers' float32 pixels), and when the transformer cannot be read.
+    /// otherwise (other CPUs, float32 checkpoints, small checkpoints, which then match diffusers'
+    /// float32 pixels), and when the transformer cannot be read. A folder saved quantized by mflux
+    /// counts its packed codes at their logical width and its floats for the dtype.
     public static func defaultPrecision(path: String) -> ComputePrecision {
         guard ComputePrecision.bf16.isSupported,
               let source = try? Checkpoint.open(path + "/transformer") else { return .fp32 }
+        // A folder saved quantized by mflux: its packed codes (uint32) count at their logical width
+        // and its floats (scales, biases, norms) decide the dtype, as for `-q` on the fly.
+        let bits = MfluxSavedFolder(path: path)?.quantizationLevel
         var bf16Bytes = 0, otherBytes = 0, largest = 0, width = 0
         for name in source.tensorNames {
             guard let info = source.info(name), info.shape.count == 2 else { continue }
-            let bytes = info.dataOffsets.count
-            if info.dtype == .bfloat16 { bf16Bytes += bytes } else { otherBytes += bytes }
-            if info.shape[0] * info.shape[1] > largest { largest = info.shape[0] * info.shape[1]; width = info.shape.min()! }
+            var shape = info.shape
+            switch info.dtype {
+            case .bfloat16: bf16Bytes += info.dataOffsets.count
+            case .float32, .float16, .float64: otherBytes += info.dataOffsets.count
+            case .uint32 where bits.map({ $0 > 0 }) ?? false: shape[1] = shape[1] * 32 / bits!
+            default: continue
+            }
+            if shape[0] * shape[1] > largest { largest = shape[0] * shape[1]; width = shape.min()! }
         }
         return bf16Bytes > otherBytes && width >= bf16DefaultMinimumWidth ? .bf16 : .fp32
     }
