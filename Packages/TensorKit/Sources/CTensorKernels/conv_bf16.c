@@ -49,6 +49,44 @@ void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_
     }
 }
 
+TK_BF16_ATTR
+void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                                 size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    // As tk_bf16_conv_band_input over the 2h x 2w image whose value (iy, ix) is x[iy / 2][ix / 2]:
+    // 8 floats of each channel's row loaded, each duplicated, rounded and interleaved.
+    const size_t c2 = (c + 1) / 2, uw = 2 * w;
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    for (size_t cp = 0; cp < c2; cp++) {
+        for (size_t r = 0; r < rows; r++) {
+            uint32_t *dst = (uint32_t *)(xi + ((cp * rows + r) * wp) * 2);
+            const long iy = (long)(y0 + r) - (long)pad_top;
+            if (iy < 0 || iy >= 2 * (long)h) { memset(dst, 0, wp * 4); continue; }
+            const float *s0 = x + (2 * cp * h + (size_t)iy / 2) * w;
+            const float *s1 = 2 * cp + 1 < c ? s0 + h * w : NULL;
+            const size_t lo = pad_left < wp ? pad_left : wp;
+            const size_t hi = pad_left + uw < wp ? pad_left + uw : wp;
+            memset(dst, 0, lo * 4);
+            size_t X = lo;
+            for (; X + 16 <= hi; X += 16) {  // X - pad_left is even: 8 source values
+                const size_t ix = (X - pad_left) / 2;
+                const __m512 a = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s0 + ix)));
+                const __m512 b = s1 ? _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s1 + ix))) : _mm512_setzero_ps();
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512((__m256i)_mm512_cvtneps_pbh(a)),
+                                                  (__m256i)_mm512_cvtneps_pbh(b), 1);
+                _mm512_storeu_si512((void *)(dst + X), _mm512_permutexvar_epi16(idx, both));
+            }
+            for (; X < hi; X++) {
+                const size_t ix = (X - pad_left) / 2;
+                const uint32_t e0 = to_bf16(s0[ix]), e1 = s1 ? to_bf16(s1[ix]) : 0;
+                dst[X] = e0 | (e1 << 16);
+            }
+            if (hi < wp) memset(dst + hi, 0, (wp - hi) * 4);
+        }
+    }
+}
+
 void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,
                              size_t stride, size_t ow, size_t np, size_t kp, size_t tile_first, size_t tile_count,
                              uint16_t *pb) {
@@ -104,6 +142,10 @@ void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, s
 // Other architectures never select bf16 compute (tk_bf16_gemm_supported() is 0).
 void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
                              size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    (void)x; (void)c; (void)h; (void)w; (void)pad_top; (void)pad_left; (void)y0; (void)rows; (void)wp; (void)xi;
+}
+void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                                 size_t y0, size_t rows, size_t wp, uint16_t *xi) {
     (void)x; (void)c; (void)h; (void)w; (void)pad_top; (void)pad_left; (void)y0; (void)rows; (void)wp; (void)xi;
 }
 void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,

@@ -41,3 +41,30 @@ void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width
         }
     }
 }
+
+void tk_im2col_band_up2(const float *x, size_t channels, size_t height, size_t width, size_t kh, size_t kw,
+                        size_t padTop, size_t padLeft, size_t outW, size_t oy0, size_t rows, float *col) {
+    // The input seen through nearest 2x upsampling: value (iy, ix) of the 2h x 2w image is
+    // x[iy / 2][ix / 2]; stride 1.
+    const size_t plane = rows * outW;
+    const long uh = 2 * (long)height, uw = 2 * (long)width;
+    for (size_t c = 0; c < channels; c++) {
+        const float *xc = x + c * height * width;
+        for (size_t i = 0; i < kh; i++) {
+            for (size_t j = 0; j < kw; j++) {
+                float *dst = col + ((c * kh + i) * kw + j) * plane;
+                for (size_t r = 0; r < rows; r++) {
+                    float *d = dst + r * outW;
+                    const long iy = (long)(oy0 + r + i) - (long)padTop;
+                    if (iy < 0 || iy >= uh) { memset(d, 0, outW * sizeof(float)); continue; }
+                    const float *srow = xc + (size_t)(iy / 2) * width;
+                    const long off = (long)j - (long)padLeft;
+                    for (size_t ox = 0; ox < outW; ox++) {
+                        const long ix = (long)ox + off;
+                        d[ox] = (ix < 0 || ix >= uw) ? 0.0f : srow[ix / 2];
+                    }
+                }
+            }
+        }
+    }
+}

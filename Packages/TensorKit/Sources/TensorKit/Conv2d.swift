@@ -56,19 +56,27 @@ extension ComputeContext {
     /// Works over bands of output rows (im2col of a band, then one GEMM), so the workspace is
     /// bounded by ``conv2dWorkspaceBytes(channels:outChannels:kh:kw:stride:outWidth:outHeight:weightDType:)``
     /// whatever the image size.
-    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Padding2d) -> Tensor {
+    ///
+    /// With `upsample2x` the convolution reads `x` through nearest 2x upsampling — the result of
+    /// `conv2d(upsampleNearest2x(x), …)`, the same values, without making the 4x larger tensor
+    /// (3x3 and larger kernels at stride 1; other shapes upsample first).
+    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Padding2d, upsample2x: Bool = false) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects [N,C,H,W] input and [O,C,kh,kw] weight, got \(x.shape), \(weight.shape)")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (o, wc, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         precondition(wc == c, "conv2d weight has \(wc) input channels, input has \(c)")
         precondition(stride >= 1, "conv2d stride must be >= 1")
         if let bias { precondition(bias.shape == [o], "conv2d bias \(bias.shape) is not [\(o)]") }
-        let ph = h + padding.top + padding.bottom, pw = w + padding.left + padding.right
+        if upsample2x && (stride != 1 || (kh == 1 && kw == 1)) {
+            return conv2d(upsampleNearest2x(x), weight: weight, bias: bias, stride: stride, padding: padding)
+        }
+        let up = upsample2x ? 2 : 1
+        let ph = up * h + padding.top + padding.bottom, pw = up * w + padding.left + padding.right
         precondition(ph >= kh && pw >= kw, "conv2d kernel \(kh)x\(kw) larger than padded input \(ph)x\(pw)")
         let oh = (ph - kh) / stride + 1, ow = (pw - kw) / stride + 1
         let xf = x.toFloat32(context: self)
         if precision == .bf16 && (weight.dtype == .bfloat16 || weight.dtype == .float32) {
-            return conv2dBF16(xf, weight: weight, bias: bias, stride: stride, padding: padding, oh: oh, ow: ow)
+            return conv2dBF16(xf, weight: weight, bias: bias, stride: stride, padding: padding, oh: oh, ow: ow, upsample2x: upsample2x)
         }
         let wf = weight.toFloat32(context: self)
         let bf = bias?.toFloat32(context: self)
@@ -116,8 +124,12 @@ extension ComputeContext {
                 for item in range {
                     let s = item / bands, band = item % bands
                     let oy0 = band * rows, nr = min(rows, oh - oy0)
-                    tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left,
-                                   ow, oy0, nr, col)
+                    if upsample2x {
+                        tk_im2col_band_up2(xp.value + s * c * h * w, c, h, w, kh, kw, padding.top, padding.left, ow, oy0, nr, col)
+                    } else {
+                        tk_im2col_band(xp.value + s * c * h * w, c, h, w, kh, kw, stride, padding.top, padding.left,
+                                       ow, oy0, nr, col)
+                    }
                     blas.sgemm(transA: false, transB: false, m: o, n: nr * ow, k: kdim, alpha: 1,
                                a: wp.value, lda: kdim, b: col, ldb: nr * ow, beta: 1,
                                c: op.value + s * o * plane + oy0 * ow, ldc: plane)
@@ -133,7 +145,8 @@ extension ComputeContext {
     /// pairs once, from which each 16-pixel tile of the right operand is copied (64 bytes per tap
     /// and channel pair; no float32 im2col). The products accumulate straight into the NCHW
     /// output, which holds the bias.
-    func conv2dBF16(_ xf: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Padding2d, oh: Int, ow: Int) -> Tensor {
+    func conv2dBF16(_ xf: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Padding2d, oh: Int, ow: Int,
+                    upsample2x: Bool) -> Tensor {
         let (n, c, h, w) = (xf.shape[0], xf.shape[1], xf.shape[2], xf.shape[3])
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         // AMX tiles take 32 output channels x 32 k at a time (the weight padded with zeros to that).
@@ -160,7 +173,7 @@ extension ComputeContext {
             maxRows: ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh), outHeight: oh, images: n)
         let bands = (oh + rows - 1) / rows
         // Padded input columns the band reads (at least the padded width, so the padding is zero).
-        let wp = max(w + padding.left + padding.right, (ow - 1) * stride + kw)
+        let wp = max((upsample2x ? 2 : 1) * w + padding.left + padding.right, (ow - 1) * stride + kw)
         let paBox = UncheckedSendable(UnsafePointer(pa))
         withExtendedLifetime((xf, bf)) {
             let xp = UncheckedSendable(xf.floatPointer)
@@ -173,8 +186,13 @@ extension ComputeContext {
                     let s = item / bands, band = item % bands
                     let oy0 = band * rows, nr = min(rows, oh - oy0), p = nr * ow, tiles = (p + 15) / 16
                     let inRows = (nr - 1) * stride + kh
-                    tk_bf16_conv_band_input(xp.value + s * c * h * w, c, h, w, padding.top, padding.left,
-                                            oy0 * stride, inRows, wp, xi)
+                    if upsample2x {
+                        tk_bf16_conv_band_input_up2(xp.value + s * c * h * w, c, h, w, padding.top, padding.left,
+                                                    oy0 * stride, inRows, wp, xi)
+                    } else {
+                        tk_bf16_conv_band_input(xp.value + s * c * h * w, c, h, w, padding.top, padding.left,
+                                                oy0 * stride, inRows, wp, xi)
+                    }
                     tk_bf16_conv_pack_tiles(xi, c2, inRows, wp, kh, kw, stride, ow, p, kp, 0, tiles, pb)
                     tk_bf16_gemm_tiles(paBox.value, mp, o, kp, pb, 0, tiles, p, op.value + s * o * plane + oy0 * ow, plane,
                                        ComputeContext.bf16KBlock, 1, amx ? 1 : 0)

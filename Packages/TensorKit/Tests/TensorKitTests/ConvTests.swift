@@ -79,4 +79,27 @@ final class ConvTests: XCTestCase {
             }
         }
     }
+    /// A convolution reading its input through nearest 2x upsampling gives exactly the values of
+    /// upsampling first, on the fp32 and (where the CPU has it) the bf16 path; 1x1 and strided
+    /// kernels take the two-step route.
+    func testUpsampledConvolutionEqualsUpsampleThenConvolve() throws {
+        var contexts = [try ComputeContext(threadCount: 2)]
+        if ComputePrecision.bf16.isSupported { contexts.append(try ComputeContext(threadCount: 2, precision: .bf16)) }
+        let shapes: [(n: Int, c: Int, o: Int, h: Int, w: Int, k: Int, stride: Int, pad: Padding2d)] = [
+            (1, 5, 4, 7, 9, 3, 1, .symmetric(1)), (2, 16, 8, 12, 20, 3, 1, .symmetric(1)),
+            (1, 3, 6, 5, 11, 3, 1, Padding2d(top: 0, bottom: 1, left: 0, right: 1)), (1, 4, 5, 6, 6, 1, 1, .symmetric(0)),
+            (1, 4, 5, 6, 10, 3, 2, .symmetric(1))]
+        for ctx in contexts {
+            for s in shapes {
+                let count = s.n * s.c * s.h * s.w
+                let x = Tensor(shape: [s.n, s.c, s.h, s.w], floats: (0..<count).map { Float(($0 * 7919) % 1009) / 504 - 1 })
+                let wt = Tensor(shape: [s.o, s.c, s.k, s.k], floats: (0..<(s.o * s.c * s.k * s.k)).map { Float(($0 * 31) % 97) / 97 - 0.5 })
+                let bias = Tensor(shape: [s.o], floats: (0..<s.o).map { Float($0) / 10 })
+                let fused = ctx.conv2d(x, weight: wt, bias: bias, stride: s.stride, padding: s.pad, upsample2x: true)
+                let twoSteps = ctx.conv2d(ctx.upsampleNearest2x(x), weight: wt, bias: bias, stride: s.stride, padding: s.pad)
+                XCTAssertEqual(fused.shape, twoSteps.shape)
+                XCTAssertEqual(fused.floats(context: ctx), twoSteps.floats(context: ctx), "\(s) \(ctx.precision)")
+            }
+        }
+    }
 }

@@ -24,4 +24,10 @@ public struct Conv2d: Sendable {
     public func callAsFunction(_ x: Tensor, _ context: ComputeContext) -> Tensor {
         context.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
     }
+
+    /// The convolution of `x` nearest-upsampled 2x (diffusers' `Upsample2D`: interpolate, then
+    /// conv), without making the upsampled tensor: `[N, C, H, W]` -> `[N, O, 2H', 2W']`.
+    public func upsampled(_ x: Tensor, _ context: ComputeContext) -> Tensor {
+        context.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, upsample2x: true)
+    }
 }

@@ -38,7 +38,7 @@ struct VAEDecoder: Sendable {
         var h = mid(convIn(z, ctx), ctx)
         for block in upBlocks {
             for r in block.resnets { h = r(h, ctx) }
-            if let u = block.upsample { h = u(ctx.upsampleNearest2x(h), ctx) }
+            if let u = block.upsample { h = u.upsampled(h, ctx) }
         }
         return convOut(normOut(h, ctx, silu: true), ctx)
     }

@@ -143,6 +143,10 @@ void tk_online_softmax_tile(tk_kernel_path path, float *s, size_t rows, size_t c
 void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width, size_t kh,
                     size_t kw, size_t stride, size_t padTop, size_t padLeft, size_t outW,
                     size_t oy0, size_t rows, float *col);
+/// tk_im2col_band (stride 1) of x [C, height, width] seen through nearest 2x upsampling, i.e. of
+/// the [C, 2·height, 2·width] image whose value (iy, ix) is x[iy / 2][ix / 2], without making it.
+void tk_im2col_band_up2(const float *x, size_t channels, size_t height, size_t width, size_t kh, size_t kw,
+                        size_t padTop, size_t padLeft, size_t outW, size_t oy0, size_t rows, float *col);
 
 // ---------------------------------------------------------------------------------------------
 // bf16 GEMM (AVX512-BF16), C[M, N] (=|+=) A[M, K] · W[N, K]ᵀ with fp32 accumulation.
@@ -174,6 +178,10 @@ void tk_bf16_gemm_tiles(const uint16_t *pa, size_t mp, size_t m, size_t kp, cons
 /// the image and for the odd channel's pair).
 void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
                              size_t y0, size_t rows, size_t wp, uint16_t *xi);
+/// tk_bf16_conv_band_input of x [C, h, w] seen through nearest 2x upsampling (the [C, 2h, 2w]
+/// image whose value (iy, ix) is x[iy / 2][ix / 2]), without making it.
+void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                                 size_t y0, size_t rows, size_t wp, uint16_t *xi);
 /// B tiles tile_first ..< tile_first+tile_count (16 output pixels each, pixel p = (p / ow, p % ow)
 /// relative to the band, np pixels) from xi (whose row 0 is the band's first output row · stride),
 /// [tile][kp/2][16][2], zero past np and past kh·kw·c2 pairs.
