@@ -6,55 +6,15 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define TK_BF16_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#include "bf16_internal.h"
 
-static inline uint16_t to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
+// The band's rows of x [C, h, w] seen through nearest `up`x upsampling (up = 1 or 2): value
+// (iy, ix) of the up·h x up·w image is x[iy / up][ix / up]. 16 output columns at a time: 16 (or 8
+// duplicated) floats of each channel of a pair, rounded (vcvtneps2bf16) and interleaved.
 TK_BF16_ATTR
-void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
-                             size_t y0, size_t rows, size_t wp, uint16_t *xi) {
-    const size_t c2 = (c + 1) / 2;
-    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    for (size_t cp = 0; cp < c2; cp++) {
-        for (size_t r = 0; r < rows; r++) {
-            uint32_t *dst = (uint32_t *)(xi + ((cp * rows + r) * wp) * 2);
-            const long iy = (long)(y0 + r) - (long)pad_top;
-            if (iy < 0 || iy >= (long)h) { memset(dst, 0, wp * 4); continue; }
-            const float *s0 = x + (2 * cp * h + (size_t)iy) * w;
-            const float *s1 = 2 * cp + 1 < c ? s0 + h * w : NULL;
-            // Padded columns X in [0, wp): image column X - pad_left when inside [0, w).
-            const size_t lo = pad_left < wp ? pad_left : wp;
-            const size_t hi = pad_left + w < wp ? pad_left + w : wp;
-            memset(dst, 0, lo * 4);
-            size_t X = lo;
-            for (; X + 16 <= hi; X += 16) {
-                const __m512 a = _mm512_loadu_ps(s0 + X - pad_left);
-                const __m512 b = s1 ? _mm512_loadu_ps(s1 + X - pad_left) : _mm512_setzero_ps();
-                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512((__m256i)_mm512_cvtneps_pbh(a)),
-                                                  (__m256i)_mm512_cvtneps_pbh(b), 1);
-                _mm512_storeu_si512((void *)(dst + X), _mm512_permutexvar_epi16(idx, both));
-            }
-            for (; X < hi; X++) {
-                const uint32_t e0 = to_bf16(s0[X - pad_left]), e1 = s1 ? to_bf16(s1[X - pad_left]) : 0;
-                dst[X] = e0 | (e1 << 16);
-            }
-            if (hi < wp) memset(dst + hi, 0, (wp - hi) * 4);
-        }
-    }
-}
-
-TK_BF16_ATTR
-void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
-                                 size_t y0, size_t rows, size_t wp, uint16_t *xi) {
-    // As tk_bf16_conv_band_input over the 2h x 2w image whose value (iy, ix) is x[iy / 2][ix / 2]:
-    // 8 floats of each channel's row loaded, each duplicated, rounded and interleaved.
-    const size_t c2 = (c + 1) / 2, uw = 2 * w;
+static void band_input(const float *x, size_t c, size_t h, size_t w, size_t up, size_t pad_top, size_t pad_left,
+                       size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    const size_t c2 = (c + 1) / 2, uw = up * w;
     const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                          23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
@@ -62,29 +22,46 @@ void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, s
         for (size_t r = 0; r < rows; r++) {
             uint32_t *dst = (uint32_t *)(xi + ((cp * rows + r) * wp) * 2);
             const long iy = (long)(y0 + r) - (long)pad_top;
-            if (iy < 0 || iy >= 2 * (long)h) { memset(dst, 0, wp * 4); continue; }
-            const float *s0 = x + (2 * cp * h + (size_t)iy / 2) * w;
+            if (iy < 0 || iy >= (long)(up * h)) { memset(dst, 0, wp * 4); continue; }
+            const float *s0 = x + (2 * cp * h + (size_t)iy / up) * w;
             const float *s1 = 2 * cp + 1 < c ? s0 + h * w : NULL;
+            // Padded columns X in [0, wp): image column (X - pad_left) / up when inside [0, uw).
             const size_t lo = pad_left < wp ? pad_left : wp;
             const size_t hi = pad_left + uw < wp ? pad_left + uw : wp;
             memset(dst, 0, lo * 4);
             size_t X = lo;
-            for (; X + 16 <= hi; X += 16) {  // X - pad_left is even: 8 source values
-                const size_t ix = (X - pad_left) / 2;
-                const __m512 a = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s0 + ix)));
-                const __m512 b = s1 ? _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s1 + ix))) : _mm512_setzero_ps();
+            for (; X + 16 <= hi; X += 16) {  // X - pad_left is a multiple of 16
+                const size_t ix = (X - pad_left) / up;
+                __m512 a, b = _mm512_setzero_ps();
+                if (up == 2) {
+                    a = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s0 + ix)));
+                    if (s1) b = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(s1 + ix)));
+                } else {
+                    a = _mm512_loadu_ps(s0 + ix);
+                    if (s1) b = _mm512_loadu_ps(s1 + ix);
+                }
                 __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512((__m256i)_mm512_cvtneps_pbh(a)),
                                                   (__m256i)_mm512_cvtneps_pbh(b), 1);
                 _mm512_storeu_si512((void *)(dst + X), _mm512_permutexvar_epi16(idx, both));
             }
             for (; X < hi; X++) {
-                const size_t ix = (X - pad_left) / 2;
-                const uint32_t e0 = to_bf16(s0[ix]), e1 = s1 ? to_bf16(s1[ix]) : 0;
+                const size_t ix = (X - pad_left) / up;
+                const uint32_t e0 = tk_f32_to_bf16_rne(s0[ix]), e1 = s1 ? tk_f32_to_bf16_rne(s1[ix]) : 0;
                 dst[X] = e0 | (e1 << 16);
             }
             if (hi < wp) memset(dst + hi, 0, (wp - hi) * 4);
         }
     }
+}
+
+void tk_bf16_conv_band_input(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                             size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    band_input(x, c, h, w, 1, pad_top, pad_left, y0, rows, wp, xi);
+}
+
+void tk_bf16_conv_band_input_up2(const float *x, size_t c, size_t h, size_t w, size_t pad_top, size_t pad_left,
+                                 size_t y0, size_t rows, size_t wp, uint16_t *xi) {
+    band_input(x, c, h, w, 2, pad_top, pad_left, y0, rows, wp, xi);
 }
 
 void tk_bf16_conv_pack_tiles(const uint16_t *xi, size_t c2, size_t rows, size_t wp, size_t kh, size_t kw,
@@ -131,7 +108,7 @@ void tk_bf16_conv_pack_weight(const void *w, int w_is_f32, size_t o, size_t c, s
                 uint16_t v = 0;
                 if (ch < c) {
                     const size_t at = (r * c + ch) * taps + t;
-                    v = w_is_f32 ? to_bf16(wf[at]) : wb[at];
+                    v = w_is_f32 ? tk_f32_to_bf16_rne(wf[at]) : wb[at];
                 }
                 d[t * 2 * c2 + ch] = v;
             }

@@ -13,18 +13,11 @@
 #include <unistd.h>
 #endif
 
-#define TK_BF16_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-static inline uint16_t f32_to_bf16_1(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
+#include "bf16_internal.h"
 
 TK_BF16_ATTR
 static void pack_a_avx512(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
-    // 32 values per step with vcvtne2ps2bf16 (round to nearest even, as f32_to_bf16_1 for every
+    // 32 values per step with vcvtne2ps2bf16 (round to nearest even, as tk_f32_to_bf16_rne for every
     // normal value, infinity and NaN), the tail masked.
     for (size_t r = 0; r < rows; r++) {
         const float *src = a + r * lda;
@@ -50,7 +43,7 @@ void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp
         const float *src = a + r * lda;
         uint16_t *d = dst + r * kp;
         size_t i = 0;
-        for (; i < k; i++) d[i] = f32_to_bf16_1(src[i]);
+        for (; i < k; i++) d[i] = tk_f32_to_bf16_rne(src[i]);
         for (; i < kp; i++) d[i] = 0;
     }
 }
@@ -144,7 +137,7 @@ void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n
             for (size_t e = 0; e < 2; e++) {
                 size_t col = 2 * p + e;
                 uint16_t v = 0;
-                if (row < n && col < k) v = w_is_f32 ? f32_to_bf16_1(wf[row * ldw + col]) : wb[row * ldw + col];
+                if (row < n && col < k) v = w_is_f32 ? tk_f32_to_bf16_rne(wf[row * ldw + col]) : wb[row * ldw + col];
                 dst[(p * 16 + j) * 2 + e] = v;
             }
         }
