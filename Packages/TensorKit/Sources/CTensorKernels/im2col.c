@@ -2,10 +2,12 @@
 #include "CTensorKernels.h"
 #include <string.h>
 
-void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width, size_t kh,
-                    size_t kw, size_t stride, size_t padTop, size_t padLeft, size_t outW,
-                    size_t oy0, size_t rows, float *col) {
+// The input seen through nearest `up`x upsampling (up = 1: as it is): value (iy, ix) of the
+// up·height x up·width image is x[iy / up][ix / up].
+static void im2col(const float *x, size_t channels, size_t height, size_t width, size_t up, size_t kh, size_t kw,
+                   size_t stride, size_t padTop, size_t padLeft, size_t outW, size_t oy0, size_t rows, float *col) {
     const size_t plane = rows * outW;
+    const long uh = (long)(up * height), uw = (long)(up * width);
     for (size_t c = 0; c < channels; c++) {
         const float *xc = x + c * height * width;
         for (size_t i = 0; i < kh; i++) {
@@ -14,12 +16,12 @@ void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width
                 for (size_t r = 0; r < rows; r++) {
                     float *d = dst + r * outW;
                     long iy = (long)((oy0 + r) * stride + i) - (long)padTop;
-                    if (iy < 0 || iy >= (long)height) {
+                    if (iy < 0 || iy >= uh) {
                         memset(d, 0, outW * sizeof(float));
                         continue;
                     }
-                    const float *srow = xc + (size_t)iy * width;
-                    if (stride == 1) {
+                    const float *srow = xc + (size_t)iy / up * width;
+                    if (stride == 1 && up == 1) {
                         // columns ox with 0 <= ox + j - padLeft < width
                         long off = (long)j - (long)padLeft;
                         long lo = off < 0 ? -off : 0;
@@ -33,7 +35,7 @@ void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width
                     } else {
                         for (size_t ox = 0; ox < outW; ox++) {
                             long ix = (long)(ox * stride + j) - (long)padLeft;
-                            d[ox] = (ix < 0 || ix >= (long)width) ? 0.0f : srow[ix];
+                            d[ox] = (ix < 0 || ix >= uw) ? 0.0f : srow[(size_t)ix / up];
                         }
                     }
                 }
@@ -42,29 +44,13 @@ void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width
     }
 }
 
+void tk_im2col_band(const float *x, size_t channels, size_t height, size_t width, size_t kh,
+                    size_t kw, size_t stride, size_t padTop, size_t padLeft, size_t outW,
+                    size_t oy0, size_t rows, float *col) {
+    im2col(x, channels, height, width, 1, kh, kw, stride, padTop, padLeft, outW, oy0, rows, col);
+}
+
 void tk_im2col_band_up2(const float *x, size_t channels, size_t height, size_t width, size_t kh, size_t kw,
                         size_t padTop, size_t padLeft, size_t outW, size_t oy0, size_t rows, float *col) {
-    // The input seen through nearest 2x upsampling: value (iy, ix) of the 2h x 2w image is
-    // x[iy / 2][ix / 2]; stride 1.
-    const size_t plane = rows * outW;
-    const long uh = 2 * (long)height, uw = 2 * (long)width;
-    for (size_t c = 0; c < channels; c++) {
-        const float *xc = x + c * height * width;
-        for (size_t i = 0; i < kh; i++) {
-            for (size_t j = 0; j < kw; j++) {
-                float *dst = col + ((c * kh + i) * kw + j) * plane;
-                for (size_t r = 0; r < rows; r++) {
-                    float *d = dst + r * outW;
-                    const long iy = (long)(oy0 + r + i) - (long)padTop;
-                    if (iy < 0 || iy >= uh) { memset(d, 0, outW * sizeof(float)); continue; }
-                    const float *srow = xc + (size_t)(iy / 2) * width;
-                    const long off = (long)j - (long)padLeft;
-                    for (size_t ox = 0; ox < outW; ox++) {
-                        const long ix = (long)ox + off;
-                        d[ox] = (ix < 0 || ix >= uw) ? 0.0f : srow[ix / 2];
-                    }
-                }
-            }
-        }
-    }
+    im2col(x, channels, height, width, 2, kh, kw, 1, padTop, padLeft, outW, oy0, rows, col);
 }
