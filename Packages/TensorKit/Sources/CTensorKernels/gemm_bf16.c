@@ -48,13 +48,6 @@ void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp
     }
 }
 
-void tk_bf16_pack_a_bf16(const uint16_t *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) {
-    for (size_t r = 0; r < rows; r++) {
-        memcpy(dst + r * kp, a + r * lda, k * 2);
-        for (size_t i = k; i < kp; i++) dst[r * kp + i] = 0;
-    }
-}
-
 TK_BF16_ATTR
 void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) {
     // One 16-column tile of a K x N float32 matrix (row i contiguous along n): element (p, j, e) =
@@ -305,7 +298,6 @@ int tk_bf16_amx_supported(void) {
 }
 
 #else
-void tk_bf16_pack_a_bf16(const uint16_t *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)b; (void)ldb; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst) { (void)a; (void)lda; (void)rows; (void)k; (void)kp; (void)dst; }
 void tk_bf16_pack_b(const void *w, int w_is_f32, size_t ldw, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst) { (void)w; (void)w_is_f32; (void)ldw; (void)n0; (void)n; (void)k; (void)kp; (void)dst; }

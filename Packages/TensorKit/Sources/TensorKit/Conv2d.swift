@@ -16,10 +16,12 @@ extension ComputeContext {
         return max(1, min(outHeight, conv2dBandBytes / rowBytes))
     }
 
-    /// Output rows per band of a convolution over `images` images: at most `maxRows`, and the
-    /// bands (`images` x bands work items) a multiple of the worker count where the image has
-    /// enough rows, so that no worker waits on a lone last band.
-    public func conv2dBalancedRows(maxRows: Int, outHeight: Int, images: Int) -> Int {
+    /// Output rows per band of a convolution over `images` images: at most
+    /// ``conv2dBandRows(channels:kh:kw:outWidth:outHeight:)``, and the bands (`images` x bands work
+    /// items) a multiple of the worker count where the image has enough rows, so that no worker
+    /// waits on a lone last band.
+    public func conv2dBalancedRows(channels: Int, kh: Int, kw: Int, outWidth: Int, outHeight: Int, images: Int) -> Int {
+        let maxRows = ComputeContext.conv2dBandRows(channels: channels, kh: kh, kw: kw, outWidth: outWidth, outHeight: outHeight)
         let workers = max(1, threadCount), count = max(1, images)
         var bands = max((outHeight + maxRows - 1) / maxRows, (workers + count - 1) / count)
         bands = ((bands * count + workers - 1) / workers * workers + count - 1) / count
@@ -31,8 +33,8 @@ extension ComputeContext {
     /// image height: one im2col band per worker (`rows x outWidth x channels·kh·kw` floats, at
     /// most ``conv2dBandBytes`` unless a single output row is larger) plus a float32 copy of the
     /// weight when it is stored as bf16/f16. A 1x1 stride-1 convolution needs no im2col. With
-    /// ``precision`` `.bf16` (bf16/f32 weights): the weight packed in bf16, and per worker the band
-    /// plus its bf16 packing (1.5x the band).
+    /// ``precision`` `.bf16` (bf16/f32 weights): the weight packed in bf16, and per worker the input
+    /// rows of a band as bf16 channel pairs plus the band's packed tiles (no float32 im2col).
     public func conv2dWorkspaceBytes(channels: Int, outChannels: Int, kh: Int, kw: Int, stride: Int,
                                      outWidth: Int, outHeight: Int, weightDType: DType) -> Int {
         if precision == .bf16 && (weightDType == .bfloat16 || weightDType == .float32) {
@@ -115,8 +117,7 @@ extension ComputeContext {
                 }
                 return
             }
-            let rows = conv2dBalancedRows(
-                maxRows: ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh), outHeight: oh, images: n)
+            let rows = conv2dBalancedRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh, images: n)
             let bands = (oh + rows - 1) / rows
             parallelChunks(n * bands) { _, range in
                 let col = workspaces.take(Float.self, rows * ow * kdim)
@@ -169,8 +170,7 @@ extension ComputeContext {
                 for i in 0..<plane { dst[i] = v }
             }
         }
-        let rows = conv2dBalancedRows(
-            maxRows: ComputeContext.conv2dBandRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh), outHeight: oh, images: n)
+        let rows = conv2dBalancedRows(channels: c, kh: kh, kw: kw, outWidth: ow, outHeight: oh, images: n)
         let bands = (oh + rows - 1) / rows
         // Padded input columns the band reads (at least the padded width, so the padding is zero).
         let wp = max((upsample2x ? 2 : 1) * w + padding.left + padding.right, (ow - 1) * stride + kw)

@@ -56,8 +56,7 @@ final class ConvTests: XCTestCase {
     func testManyBandsMatchDirectComputation() throws {
         let ctx = try ComputeContext(threadCount: 2)
         let c = 64, h = 160, w = 160
-        let rows = ctx.conv2dBalancedRows(maxRows: ComputeContext.conv2dBandRows(channels: c, kh: 3, kw: 3, outWidth: w, outHeight: h),
-                                          outHeight: h, images: 1)
+        let rows = ctx.conv2dBalancedRows(channels: c, kh: 3, kw: 3, outWidth: w, outHeight: h, images: 1)
         XCTAssertLessThan(rows, h, "the test image must span several bands")
         let x = Tensor(shape: [1, c, h, w], floats: (0..<(c * h * w)).map { Float(($0 * 7919) % 1009) / 504 - 1 })
         let wt = Tensor(shape: [2, c, 3, 3], floats: (0..<(2 * c * 9)).map { Float(($0 * 31) % 97) / 97 - 0.5 })

@@ -28,7 +28,9 @@ extension ModelRegistry {
             switch info.dtype {
             case .bfloat16: bf16Bytes += info.dataOffsets.count
             case .float32, .float16, .float64: otherBytes += info.dataOffsets.count
-            case .uint32 where bits.map({ $0 > 0 }) ?? false: shape[1] = shape[1] * 32 / bits!
+            case .uint32:
+                guard let bits, bits > 0 else { continue }
+                shape[1] = shape[1] * 32 / bits
             default: continue
             }
             if shape[0] * shape[1] > largest { largest = shape[0] * shape[1]; width = shape.min()! }

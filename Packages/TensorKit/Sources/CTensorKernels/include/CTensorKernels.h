@@ -157,10 +157,8 @@ void tk_im2col_band_up2(const float *x, size_t channels, size_t height, size_t w
 int tk_bf16_gemm_supported(void);
 /// Rounds `rows` rows of A (leading dimension lda, K columns) to bf16 into dst (stride kp, zero past K).
 void tk_bf16_pack_a(const float *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst);
-/// tk_bf16_pack_a for A already in bf16 (copied, zero past K).
-void tk_bf16_pack_a_bf16(const uint16_t *a, size_t lda, size_t rows, size_t k, size_t kp, uint16_t *dst);
-/// Packs the 16-column tile n0 ..< n0+16 of a K x N float32 matrix B (leading dimension ldb; an
-/// im2col band) into dst (16·kp values), rounded to bf16, zero past n and K. AVX512-BF16 only.
+/// Packs the 16-column tile n0 ..< n0+16 of a K x N float32 matrix B (leading dimension ldb; e.g.
+/// attention's values) into dst (16·kp values), rounded to bf16, zero past n and K. AVX512-BF16 only.
 void tk_bf16_pack_b_kn(const float *b, size_t ldb, size_t n0, size_t n, size_t k, size_t kp, uint16_t *dst);
 /// Packs the 16-column tile of W rows n0 ..< n0+16 (rows >= n are zero) into dst (16·kp values);
 /// W is bf16 bits, or f32 rounded to bf16 when w_is_f32.
